@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: ./scripts/test-all.sh
+# Installs what it needs (Debian packages, cargo-deny, cargo-fuzz), starts and stops its own pcscd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+need_pkgs=()
+for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl; do
+    dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+    stage "installing ${need_pkgs[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+command -v cargo-deny >/dev/null || { stage "installing cargo-deny"; cargo install --locked cargo-deny; }
+command -v cargo-fuzz >/dev/null || { stage "installing cargo-fuzz"; cargo install --locked cargo-fuzz; }
+
+stage "rustfmt"
+cargo fmt --all --check
+
+stage "clippy"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+
+stage "tests (workspace, all features)"
+cargo test --workspace --all-features --locked
+
+stage "benches build"
+cargo bench --workspace --all-features --locked --no-run
+
+if [ -x scripts/pcsc-e2e.sh ]; then
+    stage "PC/SC end to end (pcscd + vpcd)"
+    scripts/pcsc-e2e.sh
+fi
+
+stage "fuzz (${FUZZ_SECONDS}s per target)"
+export RUSTC_BOOTSTRAP=1
+(cd fuzz && cargo fuzz build -O >/dev/null 2>&1 || cargo fuzz build -O)
+for t in $(cd fuzz && cargo fuzz list); do
+    mkdir -p "fuzz/corpus/$t"
+    if [ -d "fuzz/seeds/$t" ]; then cp -n fuzz/seeds/"$t"/* "fuzz/corpus/$t/" 2>/dev/null || true; fi
+    (cd fuzz && cargo fuzz run -O "$t" -- -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 2>&1 | tail -n 2)
+done
+unset RUSTC_BOOTSTRAP
+
+stage "cargo deny"
+cargo deny check licenses bans sources
+
+stage "all stages passed"
