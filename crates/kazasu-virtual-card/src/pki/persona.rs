@@ -1,0 +1,515 @@
+//! Personas: the person a virtual card belongs to.
+
+use std::fmt;
+
+use time::{Date, Month};
+use zeroize::Zeroizing;
+
+use super::PkiError;
+
+/// Sex as the card stores it (ISO 5218 codes).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Sex {
+    /// `1`.
+    Male,
+    /// `2`.
+    Female,
+    /// `9`: not applicable.
+    NotApplicable,
+    /// `0`: not known.
+    Unknown,
+}
+
+impl Sex {
+    /// The ISO 5218 digit as the card stores it.
+    pub fn code(self) -> char {
+        match self {
+            Sex::Male => '1',
+            Sex::Female => '2',
+            Sex::NotApplicable => '9',
+            Sex::Unknown => '0',
+        }
+    }
+}
+
+/// Japanese eras, with the digit JPKI uses before a date (`EYYYYMMDD`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Era {
+    /// 明治, digit 1.
+    Meiji,
+    /// 大正, digit 2.
+    Taisho,
+    /// 昭和, digit 3.
+    Showa,
+    /// 平成, digit 4.
+    Heisei,
+    /// 令和, digit 5.
+    Reiwa,
+}
+
+impl Era {
+    /// The era digit.
+    pub fn digit(self) -> char {
+        match self {
+            Era::Meiji => '1',
+            Era::Taisho => '2',
+            Era::Showa => '3',
+            Era::Heisei => '4',
+            Era::Reiwa => '5',
+        }
+    }
+
+    fn first_day(self) -> (i32, Month, u8) {
+        match self {
+            Era::Meiji => (1868, Month::October, 23),
+            Era::Taisho => (1912, Month::July, 30),
+            Era::Showa => (1926, Month::December, 25),
+            Era::Heisei => (1989, Month::January, 8),
+            Era::Reiwa => (2019, Month::May, 1),
+        }
+    }
+}
+
+/// A date together with the Japanese era it falls in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct JapaneseDate {
+    /// The Gregorian date.
+    pub date: Date,
+    /// Its era.
+    pub era: Era,
+    /// The year within the era (1 = 元年).
+    pub era_year: i32,
+}
+
+impl JapaneseDate {
+    /// The era of `date`; `None` before Meiji.
+    pub fn from_date(date: Date) -> Option<Self> {
+        [Era::Reiwa, Era::Heisei, Era::Showa, Era::Taisho, Era::Meiji]
+            .into_iter()
+            .find_map(|era| {
+                let (y, m, d) = era.first_day();
+                let start = Date::from_calendar_date(y, m, d).ok()?;
+                (date >= start).then_some(JapaneseDate {
+                    date,
+                    era,
+                    era_year: date.year() - y + 1,
+                })
+            })
+    }
+
+    /// `EYYYYMMDD`: era digit and the Gregorian date, as in the JPKI signature certificate.
+    pub fn jpki_form(&self) -> String {
+        format!(
+            "{}{:04}{:02}{:02}",
+            self.era.digit(),
+            self.date.year(),
+            u8::from(self.date.month()),
+            self.date.day()
+        )
+    }
+
+    /// `YYMMDD` with the era year, as in 照合番号B.
+    pub fn era_yymmdd(&self) -> String {
+        format!(
+            "{:02}{:02}{:02}",
+            self.era_year % 100,
+            u8::from(self.date.month()),
+            self.date.day()
+        )
+    }
+}
+
+/// A 12-digit My Number (個人番号) whose last digit is the check digit.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MyNumber(String);
+
+impl MyNumber {
+    /// Validates 12 ASCII digits with a correct check digit.
+    pub fn new(digits: &str) -> Result<Self, PkiError> {
+        let bytes = digits.as_bytes();
+        if bytes.len() != 12 || !bytes.iter().all(u8::is_ascii_digit) {
+            return Err(PkiError::InvalidPersona(
+                "My Number must be 12 digits".into(),
+            ));
+        }
+        let check = Self::check_digit(&digits[..11]).unwrap_or(10);
+        if u32::from(bytes[11] - b'0') != check {
+            return Err(PkiError::InvalidPersona(
+                "My Number check digit is wrong".into(),
+            ));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+
+    /// Completes 11 digits with their check digit.
+    pub fn from_first_eleven(first: &str) -> Result<Self, PkiError> {
+        let check = Self::check_digit(first)
+            .ok_or_else(|| PkiError::InvalidPersona("need exactly 11 digits".into()))?;
+        Ok(Self(format!("{first}{check}")))
+    }
+
+    /// The check digit of the first 11 digits; `None` unless given exactly 11 ASCII digits.
+    pub fn check_digit(first: &str) -> Option<u32> {
+        let b = first.as_bytes();
+        if b.len() != 11 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        // P1 is the rightmost of the eleven; weights Q1..Q6 = 2..7, Q7..Q11 = 2..6.
+        let sum: u32 = b
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, d)| {
+                let n = i as u32 + 1;
+                let q = if n <= 6 { n + 1 } else { n - 5 };
+                u32::from(d - b'0') * q
+            })
+            .sum();
+        let r = sum % 11;
+        Some(if r <= 1 { 0 } else { 11 - r })
+    }
+
+    /// The 12 digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MyNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Test data, but the habit matters: never print a My Number whole.
+        write!(f, "MyNumber(********{})", &self.0[8..])
+    }
+}
+
+/// The person a virtual card is issued to. Personal data as it appears on the card and in the
+/// signature certificate; secrets are zeroized on drop.
+#[derive(Clone)]
+pub struct Persona {
+    /// Name in kanji, family name first, separated by a space.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Municipality (the `L=` of the signature certificate subject).
+    pub municipality: String,
+    /// Date of birth.
+    pub birth_date: Date,
+    /// Sex.
+    pub sex: Sex,
+    /// The My Number.
+    pub my_number: MyNumber,
+    /// The 4-digit security code printed on the card face (part of 照合番号B).
+    pub security_code: String,
+    /// The card's expiry date.
+    pub card_expiry: Date,
+    /// Authentication PIN (4 digits).
+    pub auth_pin: Zeroizing<String>,
+    /// Signature password (6–16 of `A–Z0–9`).
+    pub sign_password: Zeroizing<String>,
+    /// 券面事項入力補助AP PIN (4 digits).
+    pub card_info_pin: Zeroizing<String>,
+}
+
+impl fmt::Debug for Persona {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Persona")
+            .field("name", &self.name)
+            .field("birth_date", &self.birth_date)
+            .field("sex", &self.sex)
+            .field("my_number", &self.my_number)
+            .field("pins", &"REDACTED")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Persona {
+    /// The default persona (seed 0) with the documented PINs: auth `1234`, signature `ABC123`, card-info `1234`.
+    pub fn sample() -> Self {
+        // Every field of seed 0 is valid by construction.
+        PersonaBuilder::from_seed(0)
+            .build()
+            .unwrap_or_else(|_| unreachable_persona())
+    }
+
+    /// 照合番号A: the My Number.
+    pub fn verification_code_a(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.my_number.as_str().to_owned())
+    }
+
+    /// 照合番号B: birth date as era `YYMMDD`, the card's expiry year, and the security code.
+    pub fn verification_code_b(&self) -> Zeroizing<String> {
+        let birth = JapaneseDate::from_date(self.birth_date)
+            .map(|d| d.era_yymmdd())
+            .unwrap_or_else(|| "000000".into());
+        Zeroizing::new(format!(
+            "{birth}{:04}{}",
+            self.card_expiry.year(),
+            self.security_code
+        ))
+    }
+
+    /// Birth date in the signature certificate's `EYYYYMMDD` form.
+    pub fn birth_date_jpki(&self) -> String {
+        JapaneseDate::from_date(self.birth_date)
+            .map(|d| d.jpki_form())
+            .unwrap_or_default()
+    }
+
+    /// Birth date as `YYYYMMDD` (the 基本4情報 form).
+    pub fn birth_date_yyyymmdd(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}",
+            self.birth_date.year(),
+            u8::from(self.birth_date.month()),
+            self.birth_date.day()
+        )
+    }
+}
+
+fn unreachable_persona() -> Persona {
+    // Only reached if the built-in table were edited into something invalid.
+    Persona {
+        name: String::new(),
+        address: String::new(),
+        municipality: String::new(),
+        birth_date: Date::MIN,
+        sex: Sex::Unknown,
+        my_number: MyNumber("000000000000".into()),
+        security_code: "0000".into(),
+        card_expiry: Date::MIN,
+        auth_pin: Zeroizing::new("1234".into()),
+        sign_password: Zeroizing::new("ABC123".into()),
+        card_info_pin: Zeroizing::new("1234".into()),
+    }
+}
+
+const PEOPLE: [(&str, Sex, (i32, u8, u8)); 8] = [
+    ("山田 花子", Sex::Female, (1985, 4, 12)),
+    ("佐藤 太郎", Sex::Male, (1952, 11, 3)),
+    ("鈴木 一郎", Sex::Male, (1973, 1, 30)),
+    ("高橋 美咲", Sex::Female, (1999, 8, 21)),
+    ("田中 健太", Sex::Male, (2012, 6, 5)),
+    ("伊藤 さくら", Sex::Female, (1940, 3, 17)),
+    ("渡辺 翼", Sex::NotApplicable, (1990, 12, 1)),
+    ("中村 陽子", Sex::Female, (1968, 7, 9)),
+];
+
+const PLACES: [(&str, &str); 4] = [
+    ("東京都千代田区霞が関二丁目1番2号", "千代田区"),
+    ("大阪府大阪市北区中之島一丁目3番20号", "大阪市"),
+    ("北海道札幌市中央区北1条西2丁目1番地", "札幌市"),
+    ("福岡県福岡市中央区天神一丁目8番1号", "福岡市"),
+];
+
+/// Builds a [`Persona`], starting from deterministic defaults derived from a seed.
+#[derive(Clone, Debug)]
+pub struct PersonaBuilder {
+    persona: Persona,
+}
+
+/// splitmix64: a tiny deterministic generator for test data (not for secrets).
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl PersonaBuilder {
+    /// Defaults derived from `seed`: seed 0 is 山田 花子 of 千代田区; PINs are the documented defaults.
+    pub fn from_seed(seed: u64) -> Self {
+        let mut s = seed;
+        let pick = |s: &mut u64, n: usize| (splitmix64(s) % n as u64) as usize;
+        let (name, sex, (y, m, d)) = PEOPLE[if seed == 0 {
+            0
+        } else {
+            pick(&mut s, PEOPLE.len())
+        }];
+        let (address, municipality) = PLACES[if seed == 0 {
+            0
+        } else {
+            pick(&mut s, PLACES.len())
+        }];
+        let first: String = (0..11)
+            .map(|_| char::from(b'0' + (splitmix64(&mut s) % 10) as u8))
+            .collect();
+        let my_number =
+            MyNumber::from_first_eleven(&first).unwrap_or_else(|_| MyNumber("000000000000".into()));
+        let security_code = format!("{:04}", splitmix64(&mut s) % 10_000);
+        let month = Month::try_from(m).unwrap_or(Month::January);
+        let birth_date = Date::from_calendar_date(y, month, d).unwrap_or(Date::MIN);
+        let card_expiry = Date::from_calendar_date(2034, month, d.min(28)).unwrap_or(Date::MIN);
+        Self {
+            persona: Persona {
+                name: name.into(),
+                address: address.into(),
+                municipality: municipality.into(),
+                birth_date,
+                sex,
+                my_number,
+                security_code,
+                card_expiry,
+                auth_pin: Zeroizing::new("1234".into()),
+                sign_password: Zeroizing::new("ABC123".into()),
+                card_info_pin: Zeroizing::new("1234".into()),
+            },
+        }
+    }
+
+    /// Sets the name (kanji, family name first).
+    #[must_use]
+    pub fn name(mut self, name: &str) -> Self {
+        self.persona.name = name.into();
+        self
+    }
+
+    /// Sets the address and the municipality it lies in.
+    #[must_use]
+    pub fn address(mut self, address: &str, municipality: &str) -> Self {
+        self.persona.address = address.into();
+        self.persona.municipality = municipality.into();
+        self
+    }
+
+    /// Sets the date of birth.
+    #[must_use]
+    pub fn birth_date(mut self, date: Date) -> Self {
+        self.persona.birth_date = date;
+        self
+    }
+
+    /// Sets the sex.
+    #[must_use]
+    pub fn sex(mut self, sex: Sex) -> Self {
+        self.persona.sex = sex;
+        self
+    }
+
+    /// Sets the My Number (validated in [`PersonaBuilder::build`]).
+    #[must_use]
+    pub fn my_number(mut self, digits: &str) -> Self {
+        self.persona.my_number = MyNumber(digits.into());
+        self
+    }
+
+    /// Sets the card's expiry date.
+    #[must_use]
+    pub fn card_expiry(mut self, date: Date) -> Self {
+        self.persona.card_expiry = date;
+        self
+    }
+
+    /// Sets the three secrets: auth PIN, signature password, card-info PIN.
+    #[must_use]
+    pub fn pins(mut self, auth_pin: &str, sign_password: &str, card_info_pin: &str) -> Self {
+        self.persona.auth_pin = Zeroizing::new(auth_pin.into());
+        self.persona.sign_password = Zeroizing::new(sign_password.into());
+        self.persona.card_info_pin = Zeroizing::new(card_info_pin.into());
+        self
+    }
+
+    /// Validates and returns the persona.
+    pub fn build(self) -> Result<Persona, PkiError> {
+        let p = self.persona;
+        MyNumber::new(p.my_number.as_str())?;
+        let four_digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
+        if !four_digits(&p.auth_pin) || !four_digits(&p.card_info_pin) {
+            return Err(PkiError::InvalidPersona("PINs must be 4 digits".into()));
+        }
+        let pw = p.sign_password.as_bytes();
+        if !(6..=16).contains(&pw.len())
+            || !pw
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            return Err(PkiError::InvalidPersona(
+                "signature password must be 6-16 of A-Z0-9".into(),
+            ));
+        }
+        if JapaneseDate::from_date(p.birth_date).is_none() {
+            return Err(PkiError::InvalidPersona("birth date before Meiji".into()));
+        }
+        if p.name.is_empty() || p.address.is_empty() {
+            return Err(PkiError::InvalidPersona(
+                "name and address are required".into(),
+            ));
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_digit_matches_the_published_algorithm() {
+        // Worked by hand: 12345678901, weights from the right 2..7 then 2..6: sum 212, r 3, check 8.
+        assert_eq!(MyNumber::check_digit("12345678901"), Some(8));
+        assert!(MyNumber::new("123456789018").is_ok());
+        assert!(MyNumber::new("123456789012").is_err());
+        assert!(MyNumber::new("12345678901").is_err());
+        assert_eq!(MyNumber::check_digit("1234567890"), None);
+    }
+
+    #[test]
+    fn eras() {
+        let d = |y, m, day| Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap();
+        let j = JapaneseDate::from_date(d(1985, 4, 12)).unwrap();
+        assert_eq!(j.era, Era::Showa);
+        assert_eq!(j.era_year, 60);
+        assert_eq!(j.jpki_form(), "319850412");
+        assert_eq!(j.era_yymmdd(), "600412");
+        assert_eq!(
+            JapaneseDate::from_date(d(1989, 1, 7)).unwrap().era,
+            Era::Showa
+        );
+        assert_eq!(JapaneseDate::from_date(d(1989, 1, 8)).unwrap().era_year, 1);
+        assert_eq!(
+            JapaneseDate::from_date(d(2019, 5, 1)).unwrap().era,
+            Era::Reiwa
+        );
+        assert_eq!(
+            JapaneseDate::from_date(d(2019, 4, 30)).unwrap().era_year,
+            31
+        );
+        assert!(JapaneseDate::from_date(d(1800, 1, 1)).is_none());
+    }
+
+    #[test]
+    fn seeded_personas_are_valid_and_deterministic() {
+        for seed in 0..200 {
+            let a = PersonaBuilder::from_seed(seed).build().unwrap();
+            let b = PersonaBuilder::from_seed(seed).build().unwrap();
+            assert_eq!(a.my_number, b.my_number);
+            assert_eq!(a.verification_code_b().len(), 14);
+        }
+        let p = Persona::sample();
+        assert_eq!(p.name, "山田 花子");
+        assert_eq!(p.auth_pin.as_str(), "1234");
+        assert!(!format!("{p:?}").contains(p.my_number.as_str()));
+    }
+
+    #[test]
+    fn bad_secrets_are_refused() {
+        assert!(
+            PersonaBuilder::from_seed(1)
+                .pins("12345", "ABC123", "1234")
+                .build()
+                .is_err()
+        );
+        assert!(
+            PersonaBuilder::from_seed(1)
+                .pins("1234", "abc123", "1234")
+                .build()
+                .is_err()
+        );
+        assert!(
+            PersonaBuilder::from_seed(1)
+                .my_number("123456789012")
+                .build()
+                .is_err()
+        );
+    }
+}
