@@ -220,6 +220,11 @@ impl Command {
     pub fn data(&self) -> &CommandData {
         &self.data
     }
+    /// Takes the command data out (a card moves PIN bytes into a zeroizing buffer this way).
+    pub fn into_data(self) -> CommandData {
+        self.data
+    }
+
     /// Expected response length, if any.
     pub fn le(&self) -> Option<Le> {
         self.le

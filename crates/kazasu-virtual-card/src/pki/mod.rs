@@ -1,10 +1,23 @@
 //! The test PKI: personas, fixture keys, JPKI-profile certificates and CRLs.
 
+mod cert;
+mod crl;
 mod keys;
+pub mod oids;
 mod persona;
+mod test_pki;
 
+pub use cert::{
+    AuthorityKeyId, CaCertificate, CertTemplate, DistinguishedName, DnValue, Ext, Generation,
+    Issuer, KeyChoice, Purpose, SignatureAlgorithm, SubjectKeyId, crl_distribution_points,
+    jpki_other_names, key_identifier, ocsp_access, policies, root_key_index,
+};
+pub use crl::{CrlSpec, GeneratedRevocations, RevokedEntry};
 pub use keys::{FIXTURE_KEY_COUNT, fixture_key, weak_fixture_key};
 pub use persona::{Era, JapaneseDate, MyNumber, Persona, PersonaBuilder, Sex};
+pub use test_pki::{CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki};
+/// The `x509-cert` crate whose extension types [`CertTemplate`] uses.
+pub use x509_cert;
 
 /// Errors of the test PKI.
 #[derive(Debug, thiserror::Error)]
@@ -35,4 +48,13 @@ pub enum PkiError {
     /// Signing failed.
     #[error("signing failed: {0}")]
     Signature(String),
+    /// A key could not be encoded.
+    #[error("key encoding failed: {0}")]
+    Key(String),
+    /// A template or spec asks for something that cannot be encoded or issued.
+    #[error("invalid template or spec: {0}")]
+    Invalid(String),
+    /// A card file (e.g. of the 券面事項 APs) could not be encoded: a PNG image or a public key.
+    #[error("card file encoding failed: {0}")]
+    Encoding(String),
 }

@@ -155,12 +155,9 @@ impl MyNumber {
             return None;
         }
         // P1 is the rightmost of the eleven; weights Q1..Q6 = 2..7, Q7..Q11 = 2..6.
-        let sum: u32 = b
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(i, d)| {
-                let n = i as u32 + 1;
+        let sum: u32 = (1u32..)
+            .zip(b.iter().rev())
+            .map(|(n, d)| {
                 let q = if n <= 6 { n + 1 } else { n - 5 };
                 u32::from(d - b'0') * q
             })
@@ -320,7 +317,7 @@ impl PersonaBuilder {
     /// Defaults derived from `seed`: seed 0 is 山田 花子 of 千代田区; PINs are the documented defaults.
     pub fn from_seed(seed: u64) -> Self {
         let mut s = seed;
-        let pick = |s: &mut u64, n: usize| (splitmix64(s) % n as u64) as usize;
+        let pick = |s: &mut u64, n: usize| usize::try_from(splitmix64(s) % n as u64).unwrap_or(0);
         let (name, sex, (y, m, d)) = PEOPLE[if seed == 0 {
             0
         } else {
@@ -332,7 +329,7 @@ impl PersonaBuilder {
             pick(&mut s, PLACES.len())
         }];
         let first: String = (0..11)
-            .map(|_| char::from(b'0' + (splitmix64(&mut s) % 10) as u8))
+            .map(|_| char::from(b'0' + u8::try_from(splitmix64(&mut s) % 10).unwrap_or(0)))
             .collect();
         let my_number =
             MyNumber::from_first_eleven(&first).unwrap_or_else(|_| MyNumber("000000000000".into()));

@@ -1,0 +1,66 @@
+//! `kazasu`: the command-line face of the kazasu crates.
+//!
+//! Exit codes: 0 success, 1 refused by the card or a guard (or verification failed), 2 usage or I/O error.
+
+mod virtual_card;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// My Number Card (JPKI) and HPKI card tools for healthcare software.
+#[derive(Parser, Debug)]
+#[command(name = "kazasu", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The built-in virtual My Number Card.
+    #[command(subcommand, name = "virtual-card")]
+    VirtualCard(virtual_card::VirtualCardCommand),
+}
+
+/// A failure the CLI reports: a message and the exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// Usage or I/O error: exit 2.
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::VirtualCard(cmd) => virtual_card::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("kazasu: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_tracing() {
+    // KAZASU_LOG=kazasu_apdu=trace shows every APDU (PINs redacted).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAZASU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

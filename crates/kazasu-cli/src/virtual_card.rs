@@ -1,0 +1,158 @@
+//! `kazasu virtual-card …`: serve the virtual card to pcscd, export its PKI.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use kazasu_virtual_card::pki::{CrlSpec, Generation, Purpose};
+use kazasu_virtual_card::vpcd::{self, ServeEnd, VpcdOptions};
+use kazasu_virtual_card::{IssuedCard, TokenKind, VirtualCardBuilder};
+
+use crate::Failure;
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum VirtualCardCommand {
+    /// Put the virtual card into a real pcscd reader through vsmartcard-vpcd.
+    Serve(ServeArgs),
+    /// Write the test PKI (roots, the holder's certificates, CRLs) as DER and PEM.
+    Export(ExportArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Token {
+    /// My Number Card (JPKIAPICCTOKEN2) with the card-face applications.
+    Mynumber,
+    /// Android smartphone certificate (JPKIAPGPSETOKEN).
+    Android,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CardArgs {
+    /// Seed of the test PKI and persona (0 = 山田 花子; PINs: auth 1234, signature ABC123, card-info 1234).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Token kind.
+    #[arg(long, value_enum, default_value_t = Token::Mynumber)]
+    token: Token,
+    /// Refuse extended APDUs, like readers without them (ACS ACR122U).
+    #[arg(long)]
+    no_extended: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ServeArgs {
+    /// Address of pcscd's vpcd driver.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:35963")]
+    vpcd: String,
+    #[command(flatten)]
+    card: CardArgs,
+    /// Also write the test PKI into this directory before serving.
+    #[arg(long, value_name = "DIR")]
+    export_pki: Option<PathBuf>,
+    /// Exit when pcscd closes the connection instead of reconnecting.
+    #[arg(long)]
+    once: bool,
+    /// Seconds to keep trying to reach pcscd.
+    #[arg(long, default_value_t = 30)]
+    connect_timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    /// Directory to write into (created if missing).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    #[command(flatten)]
+    card: CardArgs,
+}
+
+pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
+    match cmd {
+        VirtualCardCommand::Serve(args) => serve(args),
+        VirtualCardCommand::Export(args) => {
+            let issued = build(&args.card)?;
+            export(&issued, &args.dir)?;
+            println!("wrote the test PKI to {}", args.dir.display());
+            Ok(())
+        }
+    }
+}
+
+fn build(args: &CardArgs) -> Result<IssuedCard, Failure> {
+    let token = match args.token {
+        Token::Mynumber => TokenKind::MyNumberCard,
+        Token::Android => TokenKind::AndroidSmartphone,
+    };
+    VirtualCardBuilder::new(args.seed)
+        .token(token)
+        .extended_apdus(!args.no_extended)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot build the virtual card: {e}")))
+}
+
+fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let issued = build(&args.card)?;
+    if let Some(dir) = &args.export_pki {
+        export(&issued, dir)?;
+    }
+    let IssuedCard { card, persona, .. } = issued;
+    let card = Arc::new(Mutex::new(card));
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .map_err(|e| Failure::usage(format!("cannot install the signal handler: {e}")))?;
+    }
+    eprintln!(
+        "kazasu: virtual My Number Card of {} served to vpcd at {} (auth PIN 1234, signature password ABC123 unless the persona says otherwise)",
+        persona.name, args.vpcd
+    );
+    let options = VpcdOptions {
+        address: args.vpcd.clone(),
+        connect_timeout: Duration::from_secs(args.connect_timeout),
+        reconnect: !args.once,
+    };
+    match vpcd::serve(&card, &options, &stop) {
+        Ok(ServeEnd::Stopped | ServeEnd::Disconnected) => Ok(()),
+        Ok(ServeEnd::CardRemoved) => {
+            eprintln!("kazasu: card removed");
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(Failure::usage(e.to_string())),
+    }
+}
+
+fn write(dir: &Path, name: &str, label: &str, der: &[u8]) -> Result<(), Failure> {
+    let io =
+        |e: std::io::Error| Failure::usage(format!("cannot write {}/{name}: {e}", dir.display()));
+    std::fs::write(dir.join(format!("{name}.der")), der).map_err(io)?;
+    let pem = pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
+        .map_err(|e| Failure::usage(format!("cannot PEM-encode {name}: {e}")))?;
+    std::fs::write(dir.join(format!("{name}.pem")), pem).map_err(io)?;
+    Ok(())
+}
+
+fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    let pki = &issued.pki;
+    for (purpose, p) in [
+        (Purpose::Authentication, "auth"),
+        (Purpose::Signature, "sign"),
+    ] {
+        for (generation, g) in [(Generation::G2015, "2015"), (Generation::G2023, "2023")] {
+            let root = pki.root(purpose, generation);
+            write(dir, &format!("{p}-root-{g}"), "CERTIFICATE", &root.der)?;
+        }
+        let crl = pki
+            .crl(purpose, Generation::G2023, &CrlSpec::default())
+            .map_err(|e| Failure::usage(format!("cannot build the {p} CRL: {e}")))?;
+        write(dir, &format!("{p}-crl"), "X509 CRL", &crl)?;
+    }
+    write(dir, "auth", "CERTIFICATE", &issued.holder.auth_certificate)?;
+    write(dir, "sign", "CERTIFICATE", &issued.holder.sign_certificate)?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The card's file system: applications, elementary files, PINs and keys, with their access rules.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rsa::PrivateKey;
+use zeroize::Zeroizing;
+
+/// What opens an EF for reading or a key for use.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Access {
+    /// Anyone.
+    Free,
+    /// Any one of these PIN EFs (of the same application) verified.
+    AnyOf(Vec<u16>),
+}
+
+/// Which values a PIN EF accepts, for CHANGE REFERENCE DATA.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum PinFormat {
+    /// Exactly `n` ASCII digits.
+    Digits(usize),
+    /// 6–16 of `A–Z0–9`.
+    SignPassword,
+    /// A verification code (照合番号): fixed value, never changed.
+    Fixed,
+}
+
+impl PinFormat {
+    pub(crate) fn accepts(self, value: &[u8]) -> bool {
+        match self {
+            PinFormat::Digits(n) => value.len() == n && value.iter().all(u8::is_ascii_digit),
+            PinFormat::SignPassword => {
+                (6..=16).contains(&value.len())
+                    && value
+                        .iter()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            }
+            PinFormat::Fixed => false,
+        }
+    }
+}
+
+/// A PIN or verification-code EF with its retry counter.
+pub(crate) struct Pin {
+    pub(crate) value: Zeroizing<Vec<u8>>,
+    pub(crate) max_tries: u8,
+    pub(crate) tries_left: u8,
+    pub(crate) format: PinFormat,
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pin")
+            .field("value", &"REDACTED")
+            .field("tries_left", &self.tries_left)
+            .field("max_tries", &self.max_tries)
+            .finish()
+    }
+}
+
+impl Pin {
+    pub(crate) fn new(value: &[u8], max_tries: u8, format: PinFormat) -> Self {
+        Self {
+            value: Zeroizing::new(value.to_vec()),
+            max_tries,
+            tries_left: max_tries,
+            format,
+        }
+    }
+}
+
+/// An elementary file.
+pub(crate) enum Ef {
+    /// A transparent file: the physical bytes (data and filler) and who may read them.
+    Binary { data: Vec<u8>, read: Access },
+    /// A PIN or verification code.
+    Pin(Pin),
+    /// A private key and what opens it.
+    Key {
+        key: Box<PrivateKey>,
+        usable: Access,
+    },
+}
+
+impl fmt::Debug for Ef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ef::Binary { data, read } => write!(f, "Binary({} bytes, {read:?})", data.len()),
+            Ef::Pin(p) => p.fmt(f),
+            Ef::Key { usable, .. } => write!(f, "Key(REDACTED, {usable:?})"),
+        }
+    }
+}
+
+/// An application (DF selected by name) and its files.
+#[derive(Debug)]
+pub(crate) struct Application {
+    pub(crate) aid: Vec<u8>,
+    pub(crate) files: BTreeMap<u16, Ef>,
+}
+
+impl Application {
+    pub(crate) fn new(aid: &[u8]) -> Self {
+        Self {
+            aid: aid.to_vec(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn binary(&mut self, id: u16, data: Vec<u8>, read: Access) -> &mut Self {
+        self.files.insert(id, Ef::Binary { data, read });
+        self
+    }
+
+    pub(crate) fn pin(&mut self, id: u16, pin: Pin) -> &mut Self {
+        self.files.insert(id, Ef::Pin(pin));
+        self
+    }
+
+    pub(crate) fn key(&mut self, id: u16, key: PrivateKey, usable: Access) -> &mut Self {
+        self.files.insert(
+            id,
+            Ef::Key {
+                key: Box::new(key),
+                usable,
+            },
+        );
+        self
+    }
+}
+
+/// Appends filler so the EF is longer than its data, as on a real card.
+pub(crate) fn with_filler(mut data: Vec<u8>, fill: u8, extra: usize) -> Vec<u8> {
+    data.extend(std::iter::repeat_n(fill, extra));
+    data
+}

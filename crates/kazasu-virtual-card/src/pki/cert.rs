@@ -1,0 +1,1063 @@
+//! JPKI-profile certificate templates and the code that turns a template into signed DER.
+//!
+//! Certificates are assembled by hand from DER pieces (the extension *values* use the `x509-cert`
+//! types) so that every field a verifier checks can be set to something wrong on purpose: the
+//! signature algorithm of the TBS and of the outer certificate, the signing key, the key identifiers,
+//! criticality flags, unknown critical extensions, a flipped signature bit.
+
+use der::asn1::{Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, Utf8StringRef};
+use der::{Any, Decode, Encode};
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs8::EncodePublicKey;
+use rsa::{Pkcs1v15Sign, PrivateKey};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use x509_cert::Certificate;
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::certpolicy::PolicyInformation;
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName, OtherName};
+use x509_cert::ext::pkix::{
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CertificatePolicies, CrlDistributionPoints, ExtendedKeyUsage, IssuerAltName, KeyUsage,
+    KeyUsages, SubjectAltName, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+use x509_cert::serial_number::SerialNumber;
+
+use super::oids;
+use super::{Persona, PkiError, fixture_key, weak_fixture_key};
+
+/// Which of the two JPKI certificate families a CA or holder certificate belongs to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Purpose {
+    /// 利用者証明用電子証明書: the authentication certificate (no personal data).
+    Authentication,
+    /// 署名用電子証明書: the signature certificate (name, address, birth date, sex).
+    Signature,
+}
+
+impl Purpose {
+    /// Both purposes, authentication first.
+    pub const ALL: [Purpose; 2] = [Purpose::Authentication, Purpose::Signature];
+
+    /// The `OU` that distinguishes the two root names.
+    pub fn organizational_unit(self) -> &'static str {
+        match self {
+            Purpose::Authentication => "JPKI for user authentication",
+            Purpose::Signature => "JPKI for digital signature",
+        }
+    }
+
+    /// The Japanese `OU` of the 公的個人認証サービス directory name (root subjectAltName, holder issuerAltName).
+    pub fn organizational_unit_ja(self) -> &'static str {
+        match self {
+            Purpose::Authentication => "公的個人認証サービス利用者証明用",
+            Purpose::Signature => "公的個人認証サービス署名用",
+        }
+    }
+
+    /// The holder certificate policy.
+    pub fn policy(self) -> ObjectIdentifier {
+        match self {
+            Purpose::Authentication => oids::JPKI_AUTH_POLICY,
+            Purpose::Signature => oids::JPKI_SIGN_POLICY,
+        }
+    }
+
+    /// The OCSP responder URI put in holder certificates' AuthorityInfoAccess.
+    ///
+    /// The authentication URI is the one of `card.md` §6; the signature one follows the same naming
+    /// (`ocspsignnorm`) and is an assumption of this test PKI.
+    pub fn ocsp_uri(self) -> &'static str {
+        match self {
+            Purpose::Authentication => "http://ocspauthnorm.jpki.go.jp",
+            Purpose::Signature => "http://ocspsignnorm.jpki.go.jp",
+        }
+    }
+}
+
+/// A root generation. All generations of one purpose share the same subject name and differ in key,
+/// key identifier, serial and validity.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Generation {
+    /// The 2015 roots (valid 2015-10-20 to 2025-10-19 JST).
+    G2015,
+    /// The 2023 roots (valid 2023-07-16 to 2033-07-15 JST).
+    G2023,
+}
+
+impl Generation {
+    /// Both generations, oldest first.
+    pub const ALL: [Generation; 2] = [Generation::G2015, Generation::G2023];
+
+    /// The root validity `(notBefore, notAfter)`, modelled on the public J-LIS roots.
+    pub fn root_validity(self) -> (OffsetDateTime, OffsetDateTime) {
+        match self {
+            Generation::G2015 => (utc(2015, 10, 20, 3, 0, 0), utc(2025, 10, 19, 14, 59, 59)),
+            Generation::G2023 => (utc(2023, 7, 16, 1, 0, 0), utc(2033, 7, 15, 14, 59, 59)),
+        }
+    }
+
+    /// The root certificate serial number (big-endian), modelled on the public J-LIS roots.
+    pub fn root_serial(self, purpose: Purpose) -> Vec<u8> {
+        match (self, purpose) {
+            (Generation::G2015, _) => vec![0x01],
+            (Generation::G2023, Purpose::Authentication) => vec![0x06, 0xD1, 0x80, 0x06],
+            (Generation::G2023, Purpose::Signature) => vec![0x06, 0x7C, 0x6A, 0x21],
+        }
+    }
+}
+
+/// The fixture key index of a root: auth G2015 = 0, auth G2023 = 1, sign G2015 = 2, sign G2023 = 3.
+pub fn root_key_index(purpose: Purpose, generation: Generation) -> usize {
+    match (purpose, generation) {
+        (Purpose::Authentication, Generation::G2015) => 0,
+        (Purpose::Authentication, Generation::G2023) => 1,
+        (Purpose::Signature, Generation::G2015) => 2,
+        (Purpose::Signature, Generation::G2023) => 3,
+    }
+}
+
+/// A root CA of the test PKI: its certificate and private key.
+#[derive(Clone, Debug)]
+pub struct CaCertificate {
+    /// The self-signed certificate, DER.
+    pub der: Vec<u8>,
+    /// The CA private key (a committed fixture key).
+    pub key: PrivateKey,
+    /// Authentication or signature CA.
+    pub purpose: Purpose,
+    /// Root generation.
+    pub generation: Generation,
+}
+
+impl CaCertificate {
+    /// The key identifier (SHA-1 of the `RSAPublicKey`, RFC 5280 method 1), equal to the certificate's
+    /// SubjectKeyIdentifier and to the keyIdentifier of the AKI in everything this CA signs.
+    pub fn key_identifier(&self) -> Result<Vec<u8>, PkiError> {
+        key_identifier(&self.key)
+    }
+
+    /// The certificate parsed with `x509-cert`.
+    pub fn certificate(&self) -> Result<Certificate, PkiError> {
+        Ok(Certificate::from_der(&self.der)?)
+    }
+
+    /// The CA public key.
+    pub fn public_key(&self) -> rsa::PublicKey {
+        self.key.to_public_key()
+    }
+}
+
+/// Which key a template uses (as subject key or signing key).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum KeyChoice {
+    /// Committed RSA-2048 fixture key number `n` (see [`super::fixture_key`]).
+    Fixture(usize),
+    /// The committed RSA-1024 key, which key-size policy must reject.
+    Weak,
+}
+
+impl KeyChoice {
+    /// Loads the private key.
+    pub fn load(self) -> Result<PrivateKey, PkiError> {
+        match self {
+            KeyChoice::Fixture(i) => fixture_key(i),
+            KeyChoice::Weak => weak_fixture_key(),
+        }
+    }
+}
+
+/// Who signs a certificate built from a [`CertTemplate`].
+#[derive(Clone, Debug)]
+pub enum Issuer {
+    /// One of the [`super::TestPki`] roots.
+    Root {
+        /// Authentication or signature root.
+        purpose: Purpose,
+        /// Root generation.
+        generation: Generation,
+    },
+    /// Self-signed: the issuer name is the subject and the subject key signs.
+    SelfSigned,
+    /// Any certificate and its private key, e.g. a holder certificate posing as a CA.
+    Certificate {
+        /// The issuer certificate, DER; its subject, serial, issuer and key identifier are used.
+        certificate: Vec<u8>,
+        /// The issuer's private key.
+        key: KeyChoice,
+    },
+}
+
+/// Signature algorithms a template can sign with (all RSASSA-PKCS1-v1_5).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SignatureAlgorithm {
+    /// `sha1WithRSAEncryption`: really signed over SHA-1 (for "weak hash" negative tests).
+    Sha1WithRsa,
+    /// `sha256WithRSAEncryption`, the JPKI algorithm.
+    Sha256WithRsa,
+    /// `sha384WithRSAEncryption`.
+    Sha384WithRsa,
+    /// `sha512WithRSAEncryption`.
+    Sha512WithRsa,
+}
+
+impl SignatureAlgorithm {
+    /// The algorithm OID.
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            SignatureAlgorithm::Sha1WithRsa => oids::SHA1_WITH_RSA,
+            SignatureAlgorithm::Sha256WithRsa => oids::SHA256_WITH_RSA,
+            SignatureAlgorithm::Sha384WithRsa => oids::SHA384_WITH_RSA,
+            SignatureAlgorithm::Sha512WithRsa => oids::SHA512_WITH_RSA,
+        }
+    }
+
+    /// `AlgorithmIdentifier` DER (OID with NULL parameters).
+    pub fn algorithm_identifier_der(self) -> Result<Vec<u8>, PkiError> {
+        let mut body = self.oid().to_der()?;
+        body.extend_from_slice(&[0x05, 0x00]);
+        Ok(tlv(0x30, &body))
+    }
+
+    /// Signs `message` with PKCS#1 v1.5 over this algorithm's hash.
+    pub fn sign(self, key: &PrivateKey, message: &[u8]) -> Result<Vec<u8>, PkiError> {
+        let signed = match self {
+            SignatureAlgorithm::Sha1WithRsa => {
+                key.sign(Pkcs1v15Sign::new::<Sha1>(), &Sha1::digest(message))
+            }
+            SignatureAlgorithm::Sha256WithRsa => {
+                key.sign(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(message))
+            }
+            SignatureAlgorithm::Sha384WithRsa => {
+                key.sign(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(message))
+            }
+            SignatureAlgorithm::Sha512WithRsa => {
+                key.sign(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(message))
+            }
+        };
+        signed.map_err(|e| PkiError::Signature(e.to_string()))
+    }
+}
+
+/// An extension value with its criticality flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ext<T> {
+    /// The extension value (an `x509-cert` type).
+    pub value: T,
+    /// Whether the extension is marked critical.
+    pub critical: bool,
+}
+
+impl<T> Ext<T> {
+    /// A critical extension.
+    pub fn critical(value: T) -> Option<Self> {
+        Some(Self {
+            value,
+            critical: true,
+        })
+    }
+
+    /// A non-critical extension.
+    pub fn non_critical(value: T) -> Option<Self> {
+        Some(Self {
+            value,
+            critical: false,
+        })
+    }
+}
+
+/// What to put in the SubjectKeyIdentifier extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectKeyId {
+    /// SHA-1 of the subject `RSAPublicKey` (RFC 5280 method 1, as the J-LIS roots do).
+    Derived,
+    /// These bytes.
+    Custom(Vec<u8>),
+    /// No SubjectKeyIdentifier extension.
+    Omit,
+}
+
+/// What to put in the AuthorityKeyIdentifier extension.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorityKeyId {
+    /// keyIdentifier + authorityCertIssuer (DirName) + authorityCertSerialNumber: the JPKI holder profile.
+    Full,
+    /// keyIdentifier only.
+    KeyIdOnly,
+    /// keyIdentifier with these bytes (e.g. a wrong key id) and nothing else.
+    KeyId(Vec<u8>),
+    /// Exactly this value.
+    Custom(AuthorityKeyIdentifier),
+    /// No AuthorityKeyIdentifier extension (as in the J-LIS roots).
+    Omit,
+}
+
+/// A directory-string attribute value and the ASN.1 string type it is encoded with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DnValue {
+    /// `PrintableString` (J-LIS uses it for `C`).
+    Printable(String),
+    /// `UTF8String` (J-LIS uses it for every other attribute).
+    Utf8(String),
+}
+
+/// A distinguished name, one attribute per RDN, in order. Encodes exactly as given.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct DistinguishedName {
+    /// `(attribute type, value)` pairs, most significant first.
+    pub attributes: Vec<(ObjectIdentifier, DnValue)>,
+}
+
+impl DistinguishedName {
+    /// An empty name.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends any attribute.
+    #[must_use]
+    pub fn with(mut self, oid: ObjectIdentifier, value: DnValue) -> Self {
+        self.attributes.push((oid, value));
+        self
+    }
+
+    /// Appends `C=` as a PrintableString.
+    #[must_use]
+    pub fn country(self, code: &str) -> Self {
+        self.with(oids::AT_COUNTRY, DnValue::Printable(code.into()))
+    }
+
+    /// Appends `O=` as a UTF8String.
+    #[must_use]
+    pub fn organization(self, value: &str) -> Self {
+        self.with(oids::AT_ORGANIZATION, DnValue::Utf8(value.into()))
+    }
+
+    /// Appends `OU=` as a UTF8String.
+    #[must_use]
+    pub fn organizational_unit(self, value: &str) -> Self {
+        self.with(oids::AT_ORGANIZATIONAL_UNIT, DnValue::Utf8(value.into()))
+    }
+
+    /// Appends `L=` as a UTF8String.
+    #[must_use]
+    pub fn locality(self, value: &str) -> Self {
+        self.with(oids::AT_LOCALITY, DnValue::Utf8(value.into()))
+    }
+
+    /// Appends `CN=` as a UTF8String.
+    #[must_use]
+    pub fn common_name(self, value: &str) -> Self {
+        self.with(oids::AT_COMMON_NAME, DnValue::Utf8(value.into()))
+    }
+
+    /// The root CA name: `C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`.
+    pub fn jpki_root(purpose: Purpose) -> Self {
+        Self::new()
+            .country("JP")
+            .organization("JPKI")
+            .organizational_unit(purpose.organizational_unit())
+            .organizational_unit("Japan Agency for Local Authority Information Systems")
+    }
+
+    /// The 公的個人認証サービス directory name of the root subjectAltName and the holder issuerAltName:
+    /// `C=JP, O=公的個人認証サービス, OU=公的個人認証サービス利用者証明用|署名用, OU=地方公共団体情報システム機構`
+    /// (the two `OU`s are those of the public J-LIS roots).
+    pub fn jpki_service(purpose: Purpose) -> Self {
+        Self::new()
+            .country("JP")
+            .organization("公的個人認証サービス")
+            .organizational_unit(purpose.organizational_unit_ja())
+            .organizational_unit("地方公共団体情報システム機構")
+    }
+
+    /// The holder certificates' CRL distribution point name:
+    /// `C=JP, O=JPKI, OU=<purpose>, OU=CRL Distribution Points` (modelled, not taken from a real card).
+    pub fn jpki_holder_crl_dp(purpose: Purpose) -> Self {
+        Self::new()
+            .country("JP")
+            .organization("JPKI")
+            .organizational_unit(purpose.organizational_unit())
+            .organizational_unit("CRL Distribution Points")
+    }
+
+    /// DER encoding (`RDNSequence`).
+    pub fn to_der(&self) -> Result<Vec<u8>, PkiError> {
+        let mut body = Vec::new();
+        for (oid, value) in &self.attributes {
+            let mut atv = oid.to_der()?;
+            match value {
+                DnValue::Printable(s) => atv.extend(PrintableStringRef::new(s)?.to_der()?),
+                DnValue::Utf8(s) => atv.extend(Utf8StringRef::new(s)?.to_der()?),
+            }
+            body.extend(tlv(0x31, &tlv(0x30, &atv)));
+        }
+        Ok(tlv(0x30, &body))
+    }
+
+    /// As an `x509-cert` [`Name`].
+    pub fn to_name(&self) -> Result<Name, PkiError> {
+        Ok(Name::from_der(&self.to_der()?)?)
+    }
+
+    /// As a `directoryName` GeneralName.
+    pub fn to_general_name(&self) -> Result<GeneralName, PkiError> {
+        Ok(GeneralName::DirectoryName(self.to_name()?))
+    }
+}
+
+/// Everything that goes into one certificate. Start from [`CertTemplate::jpki_root`],
+/// [`CertTemplate::jpki_auth`], [`CertTemplate::jpki_sign`] (or [`super::TestPki::auth_template`] /
+/// [`super::TestPki::sign_template`]), change the knobs a negative test needs, and hand it to
+/// [`super::TestPki::issue_with`].
+///
+/// Extensions are emitted in this order: keyUsage, extKeyUsage, certificatePolicies, subjectAltName,
+/// basicConstraints, issuerAltName, cRLDistributionPoints, authorityInfoAccess,
+/// authorityKeyIdentifier, subjectKeyIdentifier, the unknown critical extension, `extra_extensions`.
+#[derive(Clone, Debug)]
+pub struct CertTemplate {
+    /// Who signs (and whose name, key identifier and serial go into issuer and AKI).
+    pub issuer: Issuer,
+    /// Subject name.
+    pub subject: DistinguishedName,
+    /// Subject public key.
+    pub subject_key: KeyChoice,
+    /// Serial number, unsigned big-endian (leading zeros are dropped; empty means 0).
+    pub serial: Vec<u8>,
+    /// Validity start.
+    pub not_before: OffsetDateTime,
+    /// Validity end.
+    pub not_after: OffsetDateTime,
+    /// KeyUsage.
+    pub key_usage: Option<Ext<KeyUsage>>,
+    /// ExtendedKeyUsage.
+    pub extended_key_usage: Option<Ext<ExtendedKeyUsage>>,
+    /// CertificatePolicies.
+    pub certificate_policies: Option<Ext<CertificatePolicies>>,
+    /// SubjectAltName.
+    pub subject_alt_name: Option<Ext<SubjectAltName>>,
+    /// BasicConstraints (`None`: absent; `ca: false`: present, not a CA).
+    pub basic_constraints: Option<Ext<BasicConstraints>>,
+    /// IssuerAltName.
+    pub issuer_alt_name: Option<Ext<IssuerAltName>>,
+    /// CRLDistributionPoints.
+    pub crl_distribution_points: Option<Ext<CrlDistributionPoints>>,
+    /// AuthorityInfoAccess.
+    pub authority_info_access: Option<Ext<AuthorityInfoAccessSyntax>>,
+    /// AuthorityKeyIdentifier.
+    pub authority_key_id: AuthorityKeyId,
+    /// SubjectKeyIdentifier.
+    pub subject_key_id: SubjectKeyId,
+    /// Adds a critical extension [`oids::TEST_UNKNOWN_EXTENSION`] (value `NULL`) no verifier knows.
+    pub unknown_critical_extension: bool,
+    /// Further extensions, appended verbatim.
+    pub extra_extensions: Vec<Extension>,
+    /// The algorithm named in the TBS `signature` field and used to sign.
+    pub signature_algorithm: SignatureAlgorithm,
+    /// If set, the outer `signatureAlgorithm` names this instead (a TBS/outer mismatch).
+    pub outer_signature_algorithm: Option<SignatureAlgorithm>,
+    /// If set, this key signs instead of the issuer's (names and AKI still claim the issuer).
+    pub sign_with: Option<KeyChoice>,
+    /// Flip one bit of the signature after signing.
+    pub corrupt_signature: bool,
+}
+
+impl CertTemplate {
+    /// A template with no extensions: self-signed, serial 1, the default holder validity,
+    /// sha256WithRSAEncryption, no AKI, derived SKI.
+    pub fn bare(subject: DistinguishedName, subject_key: KeyChoice) -> Self {
+        Self {
+            issuer: Issuer::SelfSigned,
+            subject,
+            subject_key,
+            serial: vec![1],
+            not_before: default_holder_not_before(),
+            not_after: default_holder_not_after(),
+            key_usage: None,
+            extended_key_usage: None,
+            certificate_policies: None,
+            subject_alt_name: None,
+            basic_constraints: None,
+            issuer_alt_name: None,
+            crl_distribution_points: None,
+            authority_info_access: None,
+            authority_key_id: AuthorityKeyId::Omit,
+            subject_key_id: SubjectKeyId::Derived,
+            unknown_critical_extension: false,
+            extra_extensions: Vec::new(),
+            signature_algorithm: SignatureAlgorithm::Sha256WithRsa,
+            outer_signature_algorithm: None,
+            sign_with: None,
+            corrupt_signature: false,
+        }
+    }
+
+    /// The self-signed JPKI root of `purpose` and `generation` on its fixture key: KeyUsage critical
+    /// {keyCertSign, cRLSign}, subjectAltName DirName 公的個人認証サービス, BasicConstraints critical
+    /// CA:TRUE, CRLDistributionPoints DirName (the root's own name), SubjectKeyIdentifier.
+    pub fn jpki_root(purpose: Purpose, generation: Generation) -> Result<Self, PkiError> {
+        let subject = DistinguishedName::jpki_root(purpose);
+        let (not_before, not_after) = generation.root_validity();
+        let mut t = Self::bare(
+            subject.clone(),
+            KeyChoice::Fixture(root_key_index(purpose, generation)),
+        );
+        t.serial = generation.root_serial(purpose);
+        t.not_before = not_before;
+        t.not_after = not_after;
+        t.key_usage = Ext::critical(KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign));
+        t.subject_alt_name = Ext::non_critical(SubjectAltName(vec![
+            DistinguishedName::jpki_service(purpose).to_general_name()?,
+        ]));
+        t.basic_constraints = Ext::critical(BasicConstraints {
+            ca: true,
+            path_len_constraint: None,
+        });
+        t.crl_distribution_points = Ext::non_critical(crl_distribution_points(&subject)?);
+        Ok(t)
+    }
+
+    /// A JPKI authentication (利用者証明用) holder certificate issued by the `generation` root:
+    /// subject `C=JP, CN=<opaque_id>`, KeyUsage critical digitalSignature, ExtendedKeyUsage clientAuth,
+    /// CertificatePolicies **critical** `1.2.392.200149.8.5.1.3.30`, IssuerAltName, CRL DP, AIA OCSP,
+    /// full AKI, SKI. Validity defaults to 2025-01-01..2030-01-01.
+    pub fn jpki_auth(
+        generation: Generation,
+        subject_key: KeyChoice,
+        serial: u64,
+        opaque_id: &str,
+    ) -> Result<Self, PkiError> {
+        let subject = DistinguishedName::new()
+            .country("JP")
+            .common_name(opaque_id);
+        let mut t = Self::holder(
+            Purpose::Authentication,
+            generation,
+            subject,
+            subject_key,
+            serial,
+        )?;
+        t.key_usage = Ext::critical(KeyUsage(KeyUsages::DigitalSignature.into()));
+        t.extended_key_usage = Ext::non_critical(ExtendedKeyUsage(vec![oids::KP_CLIENT_AUTH]));
+        Ok(t)
+    }
+
+    /// A JPKI signature (署名用) holder certificate for `persona` issued by the `generation` root:
+    /// subject `C=JP, L=<municipality>, CN=<opaque_id>`, KeyUsage critical
+    /// {digitalSignature, nonRepudiation}, CertificatePolicies critical `1.2.392.200149.8.5.1.1.20`,
+    /// subjectAltName otherNames `1.2.392.200149.8.5.5.1`–`.6` (substitute-character fields empty),
+    /// IssuerAltName, CRL DP, AIA OCSP, full AKI, SKI. Validity defaults to 2025-01-01..2030-01-01.
+    pub fn jpki_sign(
+        generation: Generation,
+        subject_key: KeyChoice,
+        serial: u64,
+        opaque_id: &str,
+        persona: &Persona,
+    ) -> Result<Self, PkiError> {
+        let subject = DistinguishedName::new()
+            .country("JP")
+            .locality(&persona.municipality)
+            .common_name(opaque_id);
+        let mut t = Self::holder(Purpose::Signature, generation, subject, subject_key, serial)?;
+        t.key_usage = Ext::critical(KeyUsage(
+            KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+        ));
+        let sex = persona.sex.code().to_string();
+        let birth = persona.birth_date_jpki();
+        t.subject_alt_name = Ext::non_critical(jpki_other_names(&[
+            (oids::JPKI_NAME, persona.name.as_str()),
+            (oids::JPKI_NAME_SUBSTITUTE, ""),
+            (oids::JPKI_SEX, sex.as_str()),
+            (oids::JPKI_BIRTH_DATE, birth.as_str()),
+            (oids::JPKI_ADDRESS, persona.address.as_str()),
+            (oids::JPKI_ADDRESS_SUBSTITUTE, ""),
+        ])?);
+        Ok(t)
+    }
+
+    fn holder(
+        purpose: Purpose,
+        generation: Generation,
+        subject: DistinguishedName,
+        subject_key: KeyChoice,
+        serial: u64,
+    ) -> Result<Self, PkiError> {
+        let mut t = Self::bare(subject, subject_key);
+        t.issuer = Issuer::Root {
+            purpose,
+            generation,
+        };
+        t.serial = serial.to_be_bytes().to_vec();
+        t.certificate_policies = Ext::critical(policies(&[purpose.policy()]));
+        t.issuer_alt_name = Ext::non_critical(IssuerAltName(vec![
+            DistinguishedName::jpki_service(purpose).to_general_name()?,
+        ]));
+        t.crl_distribution_points = Ext::non_critical(crl_distribution_points(
+            &DistinguishedName::jpki_holder_crl_dp(purpose),
+        )?);
+        t.authority_info_access = Ext::non_critical(ocsp_access(purpose.ocsp_uri())?);
+        t.authority_key_id = AuthorityKeyId::Full;
+        Ok(t)
+    }
+}
+
+/// CertificatePolicies with these policy OIDs and no qualifiers.
+pub fn policies(oids: &[ObjectIdentifier]) -> CertificatePolicies {
+    CertificatePolicies(
+        oids.iter()
+            .map(|&policy_identifier| PolicyInformation {
+                policy_identifier,
+                policy_qualifiers: None,
+            })
+            .collect(),
+    )
+}
+
+/// CRLDistributionPoints with one distribution point whose fullName is `name` as a DirName.
+pub fn crl_distribution_points(
+    name: &DistinguishedName,
+) -> Result<CrlDistributionPoints, PkiError> {
+    Ok(CrlDistributionPoints(vec![DistributionPoint {
+        distribution_point: Some(DistributionPointName::FullName(vec![
+            name.to_general_name()?,
+        ])),
+        reasons: None,
+        crl_issuer: None,
+    }]))
+}
+
+/// AuthorityInfoAccess with one OCSP URI.
+pub fn ocsp_access(uri: &str) -> Result<AuthorityInfoAccessSyntax, PkiError> {
+    Ok(AuthorityInfoAccessSyntax(vec![AccessDescription {
+        access_method: oids::AD_OCSP,
+        access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(uri)?),
+    }]))
+}
+
+/// A subjectAltName of otherNames with UTF8String values, in the given order (the signature
+/// certificate uses the `1.2.392.200149.8.5.5.*` OIDs; pass other orders or OIDs for negative tests).
+pub fn jpki_other_names(entries: &[(ObjectIdentifier, &str)]) -> Result<SubjectAltName, PkiError> {
+    let names = entries
+        .iter()
+        .map(|&(type_id, value)| {
+            Ok(GeneralName::OtherName(OtherName {
+                type_id,
+                value: Any::encode_from(&Utf8StringRef::new(value)?)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, PkiError>>()?;
+    Ok(SubjectAltName(names))
+}
+
+/// The key identifier of `key`: SHA-1 of its DER `RSAPublicKey` (RFC 5280 §4.2.1.2 method 1).
+pub fn key_identifier(key: &PrivateKey) -> Result<Vec<u8>, PkiError> {
+    let der = key
+        .as_public_key()
+        .to_pkcs1_der()
+        .map_err(|e| PkiError::Key(e.to_string()))?;
+    Ok(Sha1::digest(der.as_bytes()).to_vec())
+}
+
+/// The name, key identifier and serial an issuer contributes to what it signs.
+#[derive(Clone, Debug)]
+pub(super) struct IssuerMaterial {
+    /// DER of the issuer's subject name (the `issuer` field of what it signs).
+    pub(super) name: Vec<u8>,
+    /// DER of the issuer's own issuer name (`authorityCertIssuer`).
+    pub(super) issuer_name: Vec<u8>,
+    /// The issuer's key identifier.
+    pub(super) key_id: Vec<u8>,
+    /// The issuer certificate's serial, unsigned big-endian.
+    pub(super) serial: Vec<u8>,
+    /// The issuer's private key.
+    pub(super) key: PrivateKey,
+}
+
+impl IssuerMaterial {
+    /// Reads the material from an issuer certificate (key identifier from its SKI extension, else
+    /// SHA-1 of its public key bits).
+    pub(super) fn from_certificate(der: &[u8], key: PrivateKey) -> Result<Self, PkiError> {
+        let cert = Certificate::from_der(der)?;
+        let tbs = cert.tbs_certificate();
+        let key_id = match tbs.get_extension::<SubjectKeyIdentifier>()? {
+            Some((_, ski)) => ski.0.as_bytes().to_vec(),
+            None => {
+                Sha1::digest(tbs.subject_public_key_info().subject_public_key.raw_bytes()).to_vec()
+            }
+        };
+        Ok(Self {
+            name: tbs.subject().to_der()?,
+            issuer_name: tbs.issuer().to_der()?,
+            key_id,
+            serial: tbs.serial_number().as_bytes().to_vec(),
+            key,
+        })
+    }
+}
+
+/// Builds and signs the certificate `t`; `issuer` is `None` for [`Issuer::SelfSigned`].
+pub(super) fn build_certificate(
+    t: &CertTemplate,
+    issuer: Option<IssuerMaterial>,
+) -> Result<Vec<u8>, PkiError> {
+    let subject_key = t.subject_key.load()?;
+    let spki = subject_key
+        .as_public_key()
+        .to_public_key_der()
+        .map_err(|e| PkiError::Key(e.to_string()))?;
+    let subject = t.subject.to_der()?;
+    let ski = match &t.subject_key_id {
+        SubjectKeyId::Derived => Some(key_identifier(&subject_key)?),
+        SubjectKeyId::Custom(v) => Some(v.clone()),
+        SubjectKeyId::Omit => None,
+    };
+    let issuer = match issuer {
+        Some(i) => i,
+        None => IssuerMaterial {
+            name: subject.clone(),
+            issuer_name: subject.clone(),
+            key_id: match &ski {
+                Some(id) => id.clone(),
+                None => key_identifier(&subject_key)?,
+            },
+            serial: t.serial.clone(),
+            key: subject_key,
+        },
+    };
+
+    let mut exts: Vec<Extension> = Vec::new();
+    push_ext(&mut exts, oids::EXT_KEY_USAGE, &t.key_usage)?;
+    push_ext(
+        &mut exts,
+        oids::EXT_EXTENDED_KEY_USAGE,
+        &t.extended_key_usage,
+    )?;
+    push_ext(
+        &mut exts,
+        oids::EXT_CERTIFICATE_POLICIES,
+        &t.certificate_policies,
+    )?;
+    push_ext(&mut exts, oids::EXT_SUBJECT_ALT_NAME, &t.subject_alt_name)?;
+    push_ext(&mut exts, oids::EXT_BASIC_CONSTRAINTS, &t.basic_constraints)?;
+    push_ext(&mut exts, oids::EXT_ISSUER_ALT_NAME, &t.issuer_alt_name)?;
+    push_ext(
+        &mut exts,
+        oids::EXT_CRL_DISTRIBUTION_POINTS,
+        &t.crl_distribution_points,
+    )?;
+    push_ext(
+        &mut exts,
+        oids::EXT_AUTHORITY_INFO_ACCESS,
+        &t.authority_info_access,
+    )?;
+    let aki = match &t.authority_key_id {
+        AuthorityKeyId::Full => Some(AuthorityKeyIdentifier {
+            key_identifier: Some(OctetString::new(issuer.key_id.clone())?),
+            authority_cert_issuer: Some(vec![GeneralName::DirectoryName(Name::from_der(
+                &issuer.issuer_name,
+            )?)]),
+            authority_cert_serial_number: Some(SerialNumber::new(&issuer.serial)?),
+        }),
+        AuthorityKeyId::KeyIdOnly => Some(key_id_only(&issuer.key_id)?),
+        AuthorityKeyId::KeyId(id) => Some(key_id_only(id)?),
+        AuthorityKeyId::Custom(aki) => Some(aki.clone()),
+        AuthorityKeyId::Omit => None,
+    };
+    if let Some(aki) = aki {
+        exts.push(extension(oids::EXT_AUTHORITY_KEY_ID, false, &aki)?);
+    }
+    if let Some(ski) = ski {
+        exts.push(extension(
+            oids::EXT_SUBJECT_KEY_ID,
+            false,
+            &SubjectKeyIdentifier(OctetString::new(ski)?),
+        )?);
+    }
+    if t.unknown_critical_extension {
+        exts.push(Extension {
+            extn_id: oids::TEST_UNKNOWN_EXTENSION,
+            critical: true,
+            extn_value: OctetString::new(vec![0x05, 0x00])?,
+        });
+    }
+    exts.extend(t.extra_extensions.iter().cloned());
+
+    let mut tbs = Vec::with_capacity(1500);
+    tbs.extend_from_slice(&[0xA0, 0x03, 0x02, 0x01, 0x02]); // [0] EXPLICIT Version v3
+    push_unsigned_integer(&mut tbs, &t.serial);
+    tbs.extend(t.signature_algorithm.algorithm_identifier_der()?);
+    tbs.extend_from_slice(&issuer.name);
+    let mut validity = Vec::with_capacity(34);
+    push_time(&mut validity, t.not_before)?;
+    push_time(&mut validity, t.not_after)?;
+    tbs.extend(tlv(0x30, &validity));
+    tbs.extend_from_slice(&subject);
+    tbs.extend_from_slice(spki.as_bytes());
+    if !exts.is_empty() {
+        tbs.extend(tlv(0xA3, &exts.to_der()?));
+    }
+    let tbs = tlv(0x30, &tbs);
+
+    let signing_key = match t.sign_with {
+        Some(k) => k.load()?,
+        None => issuer.key,
+    };
+    let outer = t.outer_signature_algorithm.unwrap_or(t.signature_algorithm);
+    let signature = t.signature_algorithm.sign(&signing_key, &tbs)?;
+    Ok(assemble_signed(
+        &tbs,
+        &outer.algorithm_identifier_der()?,
+        signature,
+        t.corrupt_signature,
+    ))
+}
+
+fn key_id_only(id: &[u8]) -> Result<AuthorityKeyIdentifier, PkiError> {
+    Ok(AuthorityKeyIdentifier {
+        key_identifier: Some(OctetString::new(id)?),
+        authority_cert_issuer: None,
+        authority_cert_serial_number: None,
+    })
+}
+
+fn push_ext<T: Encode>(
+    exts: &mut Vec<Extension>,
+    oid: ObjectIdentifier,
+    ext: &Option<Ext<T>>,
+) -> Result<(), PkiError> {
+    if let Some(e) = ext {
+        exts.push(extension(oid, e.critical, &e.value)?);
+    }
+    Ok(())
+}
+
+/// An extension whose value is the DER of `value`.
+pub(super) fn extension<T: Encode>(
+    oid: ObjectIdentifier,
+    critical: bool,
+    value: &T,
+) -> Result<Extension, PkiError> {
+    Ok(Extension {
+        extn_id: oid,
+        critical,
+        extn_value: OctetString::new(value.to_der()?)?,
+    })
+}
+
+/// `SEQUENCE { tbs, algorithm, BIT STRING signature }`, optionally with one signature bit flipped.
+pub(super) fn assemble_signed(
+    tbs: &[u8],
+    algorithm: &[u8],
+    mut signature: Vec<u8>,
+    corrupt: bool,
+) -> Vec<u8> {
+    if corrupt && let Some(last) = signature.last_mut() {
+        *last ^= 0x01;
+    }
+    let mut bits = Vec::with_capacity(signature.len() + 1);
+    bits.push(0x00); // no unused bits
+    bits.extend_from_slice(&signature);
+    let bits = tlv(0x03, &bits);
+    let mut out = Vec::with_capacity(tbs.len() + algorithm.len() + bits.len() + 8);
+    out.push(0x30);
+    push_len(&mut out, tbs.len() + algorithm.len() + bits.len());
+    out.extend_from_slice(tbs);
+    out.extend_from_slice(algorithm);
+    out.extend_from_slice(&bits);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small DER writers (shared with the CRL encoder, which streams a million entries through them).
+
+/// Appends a DER definite length.
+pub(super) fn push_len(out: &mut Vec<u8>, len: usize) {
+    let bytes = (len as u64).to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let significant = &bytes[skip..];
+    match significant {
+        [] => out.push(0),
+        [b] if *b < 0x80 => out.push(*b),
+        _ => {
+            // At most 8 length octets, so the count fits the low bits.
+            out.push(0x80 | (8 - skip).to_le_bytes()[0]);
+            out.extend_from_slice(significant);
+        }
+    }
+}
+
+/// `tag || length || content`.
+pub(super) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    push_len(&mut out, content.len());
+    out.extend_from_slice(content);
+    out
+}
+
+/// Appends a DER INTEGER holding the unsigned big-endian `magnitude`.
+pub(super) fn push_unsigned_integer(out: &mut Vec<u8>, magnitude: &[u8]) {
+    let skip = magnitude.iter().take_while(|&&b| b == 0).count();
+    let m = &magnitude[skip..];
+    let pad = m.first().is_none_or(|b| b & 0x80 != 0);
+    out.push(0x02);
+    push_len(out, m.len() + usize::from(pad));
+    if pad {
+        out.push(0x00);
+    }
+    out.extend_from_slice(m);
+}
+
+/// Appends an X.509 `Time`: UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5).
+pub(super) fn push_time(out: &mut Vec<u8>, t: OffsetDateTime) -> Result<(), PkiError> {
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = t.year();
+    if (1950..2050).contains(&year) {
+        out.extend_from_slice(&[0x17, 13]);
+        push2(out, year.rem_euclid(100));
+    } else if (0..=9999).contains(&year) {
+        out.extend_from_slice(&[0x18, 15]);
+        push2(out, year / 100);
+        push2(out, year % 100);
+    } else {
+        return Err(PkiError::Invalid(format!("year {year} cannot be encoded")));
+    }
+    push2(out, i32::from(u8::from(t.month())));
+    push2(out, i32::from(t.day()));
+    push2(out, i32::from(t.hour()));
+    push2(out, i32::from(t.minute()));
+    push2(out, i32::from(t.second()));
+    out.push(b'Z');
+    Ok(())
+}
+
+/// Two ASCII digits of `v` (0..=99).
+fn push2(out: &mut Vec<u8>, v: i32) {
+    let v = v.rem_euclid(100);
+    let tens = u8::try_from(v / 10).unwrap_or(0);
+    let ones = u8::try_from(v % 10).unwrap_or(0);
+    out.push(b'0' + tens);
+    out.push(b'0' + ones);
+}
+
+/// `y-m-d h:mi:s` UTC. Every call site passes a valid constant (checked by the unit tests); an
+/// invalid date would yield the Unix epoch.
+pub(super) fn utc(y: i32, m: u8, d: u8, h: u8, mi: u8, s: u8) -> OffsetDateTime {
+    Month::try_from(m)
+        .ok()
+        .and_then(|month| Date::from_calendar_date(y, month, d).ok())
+        .and_then(|date| date.with_hms(h, mi, s).ok())
+        .map_or(OffsetDateTime::UNIX_EPOCH, PrimitiveDateTime::assume_utc)
+}
+
+/// The default holder `notBefore`, 2025-01-01T00:00:00Z.
+pub(super) fn default_holder_not_before() -> OffsetDateTime {
+    utc(2025, 1, 1, 0, 0, 0)
+}
+
+/// The default holder `notAfter`, 2030-01-01T00:00:00Z.
+pub(super) fn default_holder_not_after() -> OffsetDateTime {
+    utc(2030, 1, 1, 0, 0, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_constants_are_valid() {
+        for g in Generation::ALL {
+            let (nb, na) = g.root_validity();
+            assert_ne!(nb, OffsetDateTime::UNIX_EPOCH);
+            assert_ne!(na, OffsetDateTime::UNIX_EPOCH);
+            assert!(nb < na);
+        }
+        assert_eq!(default_holder_not_before().year(), 2025);
+        assert_eq!(default_holder_not_after().year(), 2030);
+        assert_eq!(utc(2025, 2, 30, 0, 0, 0), OffsetDateTime::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn der_writers() {
+        let mut v = Vec::new();
+        push_len(&mut v, 0);
+        push_len(&mut v, 0x7F);
+        push_len(&mut v, 0x80);
+        push_len(&mut v, 0x1_0000);
+        assert_eq!(v, [0x00, 0x7F, 0x81, 0x80, 0x83, 0x01, 0x00, 0x00]);
+
+        for (mag, want) in [
+            (&[][..], &[0x02, 0x01, 0x00][..]),
+            (&[0x00, 0x00][..], &[0x02, 0x01, 0x00][..]),
+            (&[0x7F][..], &[0x02, 0x01, 0x7F][..]),
+            (&[0x00, 0x80][..], &[0x02, 0x02, 0x00, 0x80][..]),
+            (&[0x01, 0x02][..], &[0x02, 0x02, 0x01, 0x02][..]),
+        ] {
+            let mut v = Vec::new();
+            push_unsigned_integer(&mut v, mag);
+            assert_eq!(v, want, "{mag:?}");
+        }
+
+        let mut v = Vec::new();
+        push_time(&mut v, utc(2033, 7, 15, 14, 59, 59)).unwrap();
+        assert_eq!(&v[..2], &[0x17, 13]);
+        assert_eq!(&v[2..], b"330715145959Z");
+        let mut v = Vec::new();
+        push_time(&mut v, utc(2050, 1, 2, 3, 4, 5)).unwrap();
+        assert_eq!(&v[2..], b"20500102030405Z");
+        let mut v = Vec::new();
+        push_time(&mut v, utc(1949, 12, 31, 23, 59, 59)).unwrap();
+        assert_eq!(&v[2..], b"19491231235959Z");
+        // Offsets are converted to UTC.
+        let jst = utc(2025, 1, 1, 0, 0, 0).to_offset(UtcOffset::from_hms(9, 0, 0).unwrap());
+        let mut v = Vec::new();
+        push_time(&mut v, jst).unwrap();
+        assert_eq!(&v[2..], b"250101000000Z");
+    }
+
+    #[test]
+    fn names_encode_like_the_jlis_roots() {
+        // Subject of the public 2023 authentication root (shared/data/jpki-roots/auth_ca_2023.pem).
+        let want = hex::decode(concat!(
+            "308182310b3009060355040613024a50310d300b060355040a0c044a504b4931",
+            "253023060355040b0c1c4a504b4920666f7220757365722061757468656e7469",
+            "636174696f6e313d303b060355040b0c344a6170616e204167656e637920666f",
+            "72204c6f63616c20417574686f7269747920496e666f726d6174696f6e205379",
+            "7374656d73"
+        ))
+        .unwrap();
+        assert_eq!(
+            DistinguishedName::jpki_root(Purpose::Authentication)
+                .to_der()
+                .unwrap(),
+            want
+        );
+        let name = DistinguishedName::jpki_root(Purpose::Signature)
+            .to_name()
+            .unwrap();
+        assert_eq!(
+            name.to_string(),
+            "OU=Japan Agency for Local Authority Information Systems,OU=JPKI for digital signature,O=JPKI,C=JP"
+        );
+    }
+
+    #[test]
+    fn sha1_signatures_verify_under_sha1() {
+        use rsa::pkcs1v15::{Signature, VerifyingKey};
+        use rsa::signature::Verifier;
+        let key = fixture_key(4).unwrap();
+        let sig = SignatureAlgorithm::Sha1WithRsa.sign(&key, b"msg").unwrap();
+        let vk = VerifyingKey::<Sha1>::new(key.to_public_key());
+        vk.verify(b"msg", &Signature::try_from(&sig[..]).unwrap())
+            .unwrap();
+        let vk256 = VerifyingKey::<Sha256>::new(key.to_public_key());
+        assert!(
+            vk256
+                .verify(b"msg", &Signature::try_from(&sig[..]).unwrap())
+                .is_err()
+        );
+    }
+}
