@@ -46,6 +46,7 @@ export OPENSC_DRIVER=jpki
 
 echo "pcsc-e2e: pkcs15-tool -D"
 pkcs15-tool --reader "$READER_INDEX" -D >"$WORK/dump.txt" 2>&1 || { cat "$WORK/dump.txt"; fail "pkcs15-tool -D"; }
+grep -E "^(X.509|PIN|Private)|Tries left|Path  " "$WORK/dump.txt" | head -40 || true
 for want in "User Authentication Certificate" "Digital Signature Certificate" \
             "User Authentication PIN" "Digital Signature PIN"; do
     grep -q "$want" "$WORK/dump.txt" || { cat "$WORK/dump.txt"; fail "pkcs15-tool -D does not list '$want'"; }
