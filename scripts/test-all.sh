@@ -48,6 +48,9 @@ for t in $(cd fuzz && cargo fuzz list); do
 done
 unset RUSTC_BOOTSTRAP
 
+stage "cargo package (every crate, verified against its packaged dependencies)"
+cargo package --workspace --locked --allow-dirty >/dev/null 2>"${TMPDIR:-/tmp}/kazasu-package.log" || { cat "${TMPDIR:-/tmp}/kazasu-package.log"; exit 1; }
+
 stage "cargo deny"
 cargo deny check licenses bans sources
 
