@@ -57,6 +57,19 @@ pub trait Transport {
     fn take_reset_event(&mut self) -> bool {
         false
     }
+
+    /// Starts exclusive access (a PC/SC transaction) so no other client can slip commands between
+    /// a VERIFY and the operation it opens. Paths without other clients need do nothing.
+    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
+
+    /// Ends exclusive access started by [`Transport::begin_exclusive`].
+    fn end_exclusive(&mut self) {}
+
+    /// Tells the transport a PIN was verified on this connection, so that when the connection ends
+    /// it can clear the card's security state (PC/SC: disconnect with a card reset).
+    fn note_pin_used(&mut self) {}
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
@@ -69,6 +82,15 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn take_reset_event(&mut self) -> bool {
         (**self).take_reset_event()
     }
+    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
+        (**self).begin_exclusive()
+    }
+    fn end_exclusive(&mut self) {
+        (**self).end_exclusive()
+    }
+    fn note_pin_used(&mut self) {
+        (**self).note_pin_used()
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -80,5 +102,14 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn take_reset_event(&mut self) -> bool {
         (**self).take_reset_event()
+    }
+    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
+        (**self).begin_exclusive()
+    }
+    fn end_exclusive(&mut self) {
+        (**self).end_exclusive()
+    }
+    fn note_pin_used(&mut self) {
+        (**self).note_pin_used()
     }
 }

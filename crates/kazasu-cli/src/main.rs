@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 refused by the card or a guard (or verification failed), 2 usage or I/O error.
 
+mod card;
+mod source;
 mod virtual_card;
 
 use std::process::ExitCode;
@@ -18,6 +20,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// My Number Card operations (the built-in virtual card unless --reader is given).
+    #[command(subcommand)]
+    Card(card::CardCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -31,6 +36,14 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
+    /// Refused by the card or a guard, or verification failed: exit 1.
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
     /// Usage or I/O error: exit 2.
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
@@ -44,6 +57,7 @@ fn main() -> ExitCode {
     init_tracing();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Card(cmd) => card::run(cmd),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
     };
     match result {

@@ -1,0 +1,44 @@
+//! The My Number Card's applications over any APDU [`Transport`](kazasu_apdu::Transport): safe with
+//! PINs, frugal with APDUs.
+//!
+//! - [`Jpki`]: the JPKI AP — token kind, the four certificates (typed so an authentication certificate
+//!   cannot be passed where a signature certificate is expected), PIN status without spending a try,
+//!   VERIFY behind a lockout guard, PIN change, and signatures with either key.
+//! - [`CardInfo`]: the 券面事項入力補助AP — My Number and 基本4情報 as typed values, checked against the
+//!   card's integrity record.
+//! - [`CardFace`]: the 券面事項確認AP — birth date, sex, expiry, photo and name/address images.
+//!
+//! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`VerificationCodeA`], [`VerificationCodeB`])
+//! are validated before any APDU is sent, zeroized on drop, and print as `REDACTED`. Before a VERIFY the
+//! counter is read; with one try left the guard refuses unless the caller passes [`LastTry::Allow`].
+//!
+//! Reads cost one extended READ BINARY per file when the transport carries extended APDUs, otherwise
+//! 256-byte chunks with an exact last Le; redundant SELECTs are skipped; a card reset is noticed, the
+//! session re-selects and treats every PIN as unverified; a torn read is an error, never a short file.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod card_face;
+mod card_info;
+mod digest;
+mod error;
+mod jpki;
+mod kenmen;
+mod mynumber;
+mod secret;
+mod session;
+mod tlv;
+
+pub use card_face::{CARD_FACE_AID, CardFace, CardFaceData, CardFaceUnlock};
+pub use card_info::{BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, MyNumberUnlock};
+pub use digest::{DigestInfo, HashAlgorithm};
+pub use error::CardError;
+pub use jpki::{
+    AuthCaCertificate, AuthCertificate, CertificatePresence, JPKI_AID, Jpki, JpkiPinStatus,
+    SignCaCertificate, SignCertificate, Signature, TokenKind,
+};
+pub use kenmen::{CardDate, Sex};
+pub use mynumber::{MyNumber, check_digit};
+pub use secret::{
+    AuthPin, CardInfoPin, Secret, SecretKind, SignPassword, VerificationCodeA, VerificationCodeB,
+};
+pub use session::{LastTry, PinStatus, Session};
