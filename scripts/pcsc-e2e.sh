@@ -1,26 +1,70 @@
 #!/usr/bin/env bash
-# End to end through a real pcscd: the virtual card in a vpcd reader, driven by OpenSC and by our tests.
-# Starts pcscd (unless one already runs) and `kazasu virtual-card serve`, and stops exactly what it started.
+# End to end through a real pcscd: the virtual card in a vpcd reader, driven by OpenSC, by `kazasu readers`
+# and by kazasu-pcsc's tests; then, with pcscd stopped, the "pcscd is not running" answers.
+# Installs pcscd / vpcd / OpenSC when missing. Starts pcscd (unless one already runs) and
+# `kazasu virtual-card serve`, and stops exactly what it started (by recorded pid).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+START=$(date +%s)
+
+need_pkgs=()
+for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl; do
+    dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+    echo "pcsc-e2e: installing ${need_pkgs[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
 
 WORK=$(mktemp -d)
 PCSCD_PID=""
 CARD_PID=""
+stop_card() {
+    if [ -n "$CARD_PID" ]; then
+        kill "$CARD_PID" 2>/dev/null || true
+        wait "$CARD_PID" 2>/dev/null || true
+        CARD_PID=""
+    fi
+}
+stop_pcscd() {
+    if [ -n "$PCSCD_PID" ]; then
+        kill "$PCSCD_PID" 2>/dev/null || true
+        wait "$PCSCD_PID" 2>/dev/null || true
+        PCSCD_PID=""
+    fi
+}
 cleanup() {
-    [ -n "$CARD_PID" ] && kill "$CARD_PID" 2>/dev/null && wait "$CARD_PID" 2>/dev/null || true
-    [ -n "$PCSCD_PID" ] && kill "$PCSCD_PID" 2>/dev/null && wait "$PCSCD_PID" 2>/dev/null || true
+    stop_card
+    stop_pcscd
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 fail() { echo "pcsc-e2e: FAIL: $*" >&2; exit 1; }
 
-cargo build --locked -q -p kazasu-cli
-KAZASU=$PWD/target/debug/kazasu
+# Build everything first, so pcscd only runs while something uses it.
+cargo build --locked -q -p kazasu-cli --features pcsc
+# A copy of this build: the shared target/debug/kazasu may be rebuilt with other features meanwhile.
+cp "${CARGO_TARGET_DIR:-target}/debug/kazasu" "$WORK/kazasu"
+KAZASU=$WORK/kazasu
+cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card --test no_pcscd --no-run
 
-if pgrep -x pcscd >/dev/null; then
-    echo "pcsc-e2e: using the pcscd already running (pid $(pgrep -x pcscd | head -1))"
+# A pcscd that runs (an exited one waiting to be reaped does not count).
+running_pcscd() {
+    local pid
+    for pid in $(pgrep -x pcscd); do
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in
+            "" | Z*) ;;
+            *) echo "$pid"; return 0 ;;
+        esac
+    done
+    return 1
+}
+
+if OTHER_PCSCD=$(running_pcscd); then
+    echo "pcsc-e2e: using the pcscd already running (pid $OTHER_PCSCD)"
 else
     mkdir -p /run/pcscd
     pcscd --foreground >"$WORK/pcscd.log" 2>&1 &
@@ -67,3 +111,60 @@ openssl x509 -in "$WORK/pki/auth.pem" -pubkey -noout >"$WORK/pub.pem"
 openssl dgst -sha256 -verify "$WORK/pub.pem" -signature "$WORK/sig" "$WORK/data" || fail "openssl rejects the signature"
 
 echo "pcsc-e2e: OpenSC interop passed"
+
+echo "pcsc-e2e: kazasu readers"
+"$KAZASU" readers | tee "$WORK/readers.txt"
+grep -E "^Virtual PCD 00 00 +card +ATR 3BE000FF8131FE4514$" "$WORK/readers.txt" >/dev/null ||
+    fail "kazasu readers does not show the card in Virtual PCD 00 00"
+grep -E "^Virtual PCD 00 01 +empty$" "$WORK/readers.txt" >/dev/null ||
+    fail "kazasu readers does not show Virtual PCD 00 01 empty"
+"$KAZASU" readers --json >"$WORK/readers.json"
+grep -q '"name":"Virtual PCD 00 00"' "$WORK/readers.json" && grep -q '"has_card":true' "$WORK/readers.json" &&
+    grep -q '"atr":"3BE000FF8131FE4514"' "$WORK/readers.json" || { cat "$WORK/readers.json"; fail "kazasu readers --json"; }
+
+echo "pcsc-e2e: kazasu card … and kazasu demo through the reader"
+R="Virtual PCD 00 00"
+"$KAZASU" card status --reader "$R" --json >"$WORK/status.json" || fail "kazasu card status --reader"
+grep -q '"token":"My Number Card"' "$WORK/status.json" && grep -q '"tries_left":3' "$WORK/status.json" ||
+    { cat "$WORK/status.json"; fail "kazasu card status through pcscd"; }
+"$KAZASU" card cert auth --reader "$R" --out "$WORK/card-auth.der" || fail "kazasu card cert auth --reader"
+cmp -s "$WORK/card-auth.der" "$WORK/pki/auth.der" || fail "kazasu card cert auth differs from the card's certificate"
+echo 1234 | "$KAZASU" card sign auth --reader "$R" --in "$WORK/data" --out "$WORK/card.sig" --pin-stdin ||
+    fail "kazasu card sign auth --reader"
+openssl dgst -sha256 -verify "$WORK/pub.pem" -signature "$WORK/card.sig" "$WORK/data" >/dev/null ||
+    fail "openssl rejects the signature kazasu made through pcscd"
+echo abc123 | "$KAZASU" card cert sign --reader "$R" --pin-stdin --out "$WORK/card-sign.der" || fail "kazasu card cert sign"
+cmp -s "$WORK/card-sign.der" "$WORK/pki/sign.der" || fail "signature certificate differs"
+echo 1234 | "$KAZASU" card text --reader "$R" --pin-stdin --json >"$WORK/text.json" || fail "kazasu card text --reader"
+grep -q '山田 花子' "$WORK/text.json" || { cat "$WORK/text.json"; fail "kazasu card text through pcscd"; }
+set +e
+echo 0000 | "$KAZASU" card text --reader "$R" --pin-stdin 2>"$WORK/wrong.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "2 tries left" "$WORK/wrong.err" || { cat "$WORK/wrong.err"; fail "a wrong PIN through pcscd exited $rc"; }
+"$KAZASU" demo --reader "$R" >"$WORK/demo.txt" || { cat "$WORK/demo.txt"; fail "kazasu demo --reader"; }
+grep -q "8 of 8 steps behaved as expected" "$WORK/demo.txt" || { cat "$WORK/demo.txt"; fail "kazasu demo --reader"; }
+
+# The tests put their own cards into the vpcd readers: take the CLI's card out first.
+stop_card
+echo "pcsc-e2e: kazasu-pcsc tests through pcscd (the transport; every kazasu-card operation)"
+cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card -- --test-threads=1
+
+if [ -n "$PCSCD_PID" ]; then
+    stop_pcscd
+    for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] || break; sleep 0.1; done
+    echo "pcsc-e2e: pcscd stopped; the 'not running' answers"
+    cargo test --locked -q -p kazasu-pcsc --all-features --test no_pcscd
+    set +e
+    "$KAZASU" readers >"$WORK/no-pcscd.out" 2>"$WORK/no-pcscd.err"
+    rc=$?
+    set -e
+    cat "$WORK/no-pcscd.err"
+    [ "$rc" = 2 ] || fail "kazasu readers without pcscd exited $rc, not 2"
+    grep -q "pcscd is not running: start it with \`pcscd\` (or \`systemctl start pcscd\`)" "$WORK/no-pcscd.err" ||
+        fail "kazasu readers without pcscd does not say how to start it"
+else
+    echo "pcsc-e2e: note: skipping the 'pcscd not running' checks: this script did not start the running pcscd, so it leaves it alone"
+fi
+
+echo "pcsc-e2e: passed in $(( $(date +%s) - START ))s"

@@ -7,6 +7,10 @@
 //! |---|---|---|
 //! | `apdu` (default) | [`apdu`] | `kazasu-apdu`: APDUs, status words, the `Transport` trait, the exchange loop |
 //! | `virtual-card` (default) | [`virtual_card`] | `kazasu-virtual-card`: a software My Number Card, its vpcd server and test PKI |
+//! | `pki` (default) | [`pki`] | `kazasu-pki`: JPKI certificate, path, CRL and signature verification for servers (`pki-aws-lc`: RSA through `aws-lc-rs`) |
+//! | `card` (default) | [`card`] | `kazasu-card`: the JPKI AP, card-info and card-face APs over any transport, PIN-safe |
+//! | `health` (default) | [`health`] | `kazasu-health`: online eligibility confirmation and card check-in, SQLite stores |
+//! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "apdu")]
@@ -14,3 +18,15 @@ pub use kazasu_apdu as apdu;
 
 #[cfg(feature = "virtual-card")]
 pub use kazasu_virtual_card as virtual_card;
+
+#[cfg(feature = "pki")]
+pub use kazasu_pki as pki;
+
+#[cfg(feature = "pcsc")]
+pub use kazasu_pcsc as pcsc;
+
+#[cfg(feature = "card")]
+pub use kazasu_card as card;
+
+#[cfg(feature = "health")]
+pub use kazasu_health as health;

@@ -18,7 +18,7 @@ pub enum CardError {
         reason: &'static str,
     },
     /// VERIFY failed; the card counted a wrong try.
-    #[error("wrong {kind}: {tries_left} tries left")]
+    #[error("wrong {kind}: {} left", tries(*.tries_left))]
     WrongSecret {
         /// Which secret.
         kind: SecretKind,
@@ -108,5 +108,13 @@ impl CardError {
                 | CardError::Refused { .. }
                 | CardError::Integrity(_)
         )
+    }
+}
+
+fn tries(n: u8) -> String {
+    if n == 1 {
+        "1 try".to_owned()
+    } else {
+        format!("{n} tries")
     }
 }

@@ -3,6 +3,10 @@
 //! Exit codes: 0 success, 1 refused by the card or a guard (or verification failed), 2 usage or I/O error.
 
 mod card;
+mod cert;
+mod demo;
+mod readers;
+mod signature;
 mod source;
 mod virtual_card;
 
@@ -20,9 +24,20 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The main job end to end on the built-in virtual card: enrolment, eligibility, patient card,
+    /// check-in, and the cases that must be refused.
+    Demo(demo::DemoArgs),
     /// My Number Card operations (the built-in virtual card unless --reader is given).
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// List PC/SC readers and whether each holds a card (needs the `pcsc` feature).
+    Readers(readers::ReadersArgs),
+    /// JPKI certificates: show, and validate a path at a time (exit 0 valid, 1 invalid, 2 unusable).
+    #[command(subcommand)]
+    Cert(cert::CertCommand),
+    /// PKCS#1 v1.5 signatures: verify with a validated certificate (exit 0 valid, 1 invalid, 2 unusable).
+    #[command(subcommand)]
+    Signature(signature::SignatureCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -58,6 +73,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Card(cmd) => card::run(cmd),
+        Command::Cert(cmd) => cert::run(cmd),
+        Command::Signature(cmd) => signature::run(cmd),
+        Command::Demo(args) => demo::run(args),
+        Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
     };
     match result {

@@ -14,7 +14,17 @@ pub(crate) fn virtual_card() -> Result<Box<dyn Transport>, Failure> {
     Ok(Box::new(VirtualTransport::new(issued.card)))
 }
 
-/// A card in the named PC/SC reader.
+/// A card in the named PC/SC reader (exact name, or a unique case-insensitive part of it).
+#[cfg(feature = "pcsc")]
+pub(crate) fn reader(name: &str) -> Result<Box<dyn Transport>, Failure> {
+    use kazasu_pcsc::{Options, PcscTransport, ReaderChoice};
+    PcscTransport::connect(&ReaderChoice::Named(name.to_owned()), &Options::default())
+        .map(|t| Box::new(t) as Box<dyn Transport>)
+        .map_err(crate::readers::with_pcsc::failure)
+}
+
+/// A card in the named PC/SC reader: not in this build.
+#[cfg(not(feature = "pcsc"))]
 pub(crate) fn reader(name: &str) -> Result<Box<dyn Transport>, Failure> {
     Err(Failure::usage(format!(
         "cannot use reader {name:?}: this kazasu was built without PC/SC support (build with --features pcsc)"

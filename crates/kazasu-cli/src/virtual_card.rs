@@ -147,8 +147,13 @@ fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
             let root = pki.root(purpose, generation);
             write(dir, &format!("{p}-root-{g}"), "CERTIFICATE", &root.der)?;
         }
+        // Fresh for a day from now, so the exported CRL is usable as it stands.
         let crl = pki
-            .crl(purpose, Generation::G2023, &CrlSpec::default())
+            .crl(
+                purpose,
+                Generation::G2023,
+                &CrlSpec::valid_at(time::OffsetDateTime::now_utc()),
+            )
             .map_err(|e| Failure::usage(format!("cannot build the {p} CRL: {e}")))?;
         write(dir, &format!("{p}-crl"), "X509 CRL", &crl)?;
     }

@@ -151,4 +151,16 @@ impl<T: Transport> Transport for Recorder<T> {
     fn take_reset_event(&mut self) -> bool {
         self.inner.take_reset_event()
     }
+
+    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
+        self.inner.begin_exclusive()
+    }
+
+    fn end_exclusive(&mut self) {
+        self.inner.end_exclusive()
+    }
+
+    fn note_pin_used(&mut self) {
+        self.inner.note_pin_used()
+    }
 }

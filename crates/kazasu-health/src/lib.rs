@@ -1,0 +1,36 @@
+//! The healthcare uses of the My Number Card, on [`kazasu_card`] and [`kazasu_pki`].
+//!
+//! - [`eligibility`]: online insurance eligibility confirmation (オンライン資格確認). The clinic side
+//!   ([`present_card`]) reads the authentication certificate and, with the PIN, signs the service's
+//!   challenge; the service ([`EligibilityService`]) verifies path, revocation, signature and a
+//!   single-use challenge, finds the person through the link made at enrolment (健康保険証利用登録) and
+//!   answers with the official codes. Renewed cards are found through old → new serial links; for
+//!   three months after the authentication certificate expires, answers carry qualification data only.
+//! - [`checkin`]: the card as a common patient card (共通診察券): link a verified card identity to the
+//!   facility's patient-card number, then check in with a touch and get a queue number unique per
+//!   facility and day, even with many desks at once.
+//! - [`store`]: the data behind both, as traits with an embedded SQLite implementation (migrations,
+//!   one transaction per change, durable, concurrent desks without lost updates).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod checkin;
+mod clinic;
+pub mod eligibility;
+mod error;
+pub mod model;
+#[cfg(feature = "sandbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
+pub mod sandbox;
+pub mod store;
+mod verify;
+
+pub use checkin::CheckinService;
+pub use clinic::{IdentityCheck, Presentation, present_card};
+pub use eligibility::EligibilityService;
+pub use error::{HealthError, StoreError};
+pub use model::{
+    AgencyCode, Binding, EligibilityAnswer, FacilityCode, PatientCardNumber, Person, Qualification,
+    QualificationValidity, Receipt, Reservation,
+};
+pub use store::{CheckinStore, EligibilityStore, RenewalStore, SqliteStore};
+pub use verify::{GRACE_MONTHS, VerificationSetup};

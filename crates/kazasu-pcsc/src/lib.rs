@@ -1,0 +1,62 @@
+//! Real smart card readers for the My Number Card (JPKI), through PC/SC (`pcscd` on Linux).
+//!
+//! - [`Readers`]: a connection to pcscd. [`Readers::list`] every reader and whether it holds a card;
+//!   [`Readers::wait_for_card`] (readers plugged in while waiting included) and
+//!   [`Readers::wait_for_removal`], with timeouts; a [`Canceller`] to stop a wait from another thread.
+//! - [`PcscTransport`]: the card behind [`kazasu_apdu::Transport`], connected with any protocol to the
+//!   reader a [`ReaderChoice`] names (or the first with a card). Extended APDUs when the reader carries
+//!   them ([`ExtendedApdus`]); a card reset by another program is reported as a
+//!   [`CardReset`](kazasu_apdu::TransportErrorKind::CardReset) error and through
+//!   [`take_reset_event`](kazasu_apdu::Transport::take_reset_event) so the session re-selects.
+//! - Exclusive access held across SELECT / VERIFY / SIGN: [`Transport::begin_exclusive`] and
+//!   [`Transport::end_exclusive`] (what `kazasu-card` sessions call), the [`PcscTransaction`] guard, or
+//!   [`PcscTransport::with_transaction`]. After a PIN was presented, dropping the connection resets the
+//!   card so the verified state does not outlive the session ([`Options::reset_on_drop_after_pin`]).
+//! - [`Error`]: every PC/SC failure, typed, with a message that says what to do (pcscd not running,
+//!   no reader, no card, card removed, sharing violation, timeout, …), convertible into a
+//!   [`kazasu_apdu::TransportError`] of the matching kind.
+//!
+//! Building needs `libpcsclite-dev` (and `pkg-config`); running needs `pcscd`.
+//!
+//! `pcsc::Transaction` borrows the card handle, so it cannot be stored next to the handle without
+//! `unsafe` (forbidden in this workspace). While exclusive access is held, a helper thread owns the
+//! handle, keeps the transaction on its stack and runs the connection's commands through it; the
+//! handle comes back when the transaction ends. Outside transactions commands go straight to the handle.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use kazasu_apdu::{Command, Exchange, Le};
+//! use kazasu_pcsc::{Options, ReaderChoice, Readers};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let readers = Readers::establish()?; // Error::ServiceUnavailable says how to start pcscd
+//! for r in readers.list()? {
+//!     println!("{} {}", r.name, if r.has_card { "card" } else { "empty" });
+//! }
+//! let reader = readers.wait_for_card(&ReaderChoice::FirstWithCard, Duration::from_secs(30))?;
+//! let card = readers.connect(&ReaderChoice::Named(reader.name), &Options::default())?;
+//! let mut ex = Exchange::new(card);
+//! // SELECT the JPKI AP, SELECT the authentication certificate, one extended READ BINARY.
+//! let jpki = vec![0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
+//! ex.transmit(&Command::new(0x00, 0xA4, 0x04, 0x0C).with_data(jpki)?)?;
+//! ex.transmit(&Command::new(0x00, 0xA4, 0x02, 0x0C).with_data(vec![0x00, 0x0A])?)?;
+//! let cert = ex.transmit(&Command::new(0x00, 0xB0, 0x00, 0x00).with_le(Le::new(65_536)?))?;
+//! println!("{} bytes in {} APDUs", cert.data().len(), ex.stats().commands);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(doc)]
+use kazasu_apdu::Transport;
+
+mod error;
+mod readers;
+mod transport;
+
+pub use error::{Error, Result, START_PCSCD};
+pub use readers::{Canceller, ReaderChoice, ReaderInfo, Readers};
+pub use transport::{ExtendedApdus, Options, PcscTransaction, PcscTransport, Share};
+
+/// The `pcsc` crate this one is built on, for its [`Protocol`](pcsc::Protocol) and error types.
+pub use pcsc;

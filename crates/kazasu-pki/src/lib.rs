@@ -1,0 +1,72 @@
+//! Server-side verification of JPKI (My Number Card) certificates, signatures and revocation.
+//!
+//! Servers that never see a card decide here, fast and strictly, whether a certificate and a
+//! signature can be trusted:
+//!
+//! - [`Certificate`]: DER/PEM parsing, classification ([`CertificateKind`]), the signature
+//!   certificate's [`PersonalData`], the authentication certificate's opaque identity, and the
+//!   [`CertificateId`] (issuer, serial) to link a person by.
+//! - [`Verifier`]: path validation at a given time to a [`TrustStore`] (by default the J-LIS roots
+//!   shipped in this crate, every generation), rejecting by default with a named [`Rejection`].
+//! - [`Crl`] and [`CrlSet`]: CRLs parsed once and indexed for O(log n) lookup without a second copy
+//!   of the entries; [`RevocationSource`] lets OCSP or a database come later.
+//! - [`AuthAssertion`]: certificate + challenge + the card's signature, verified against a
+//!   [`ChallengeStore`] (single use, expiring).
+//!
+//! ```
+//! use kazasu_pki::{Certificate, CrlSet, Purpose, Verifier, VerifierOptions, RevocationPolicy};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The built-in J-LIS roots; revocation checked against the CRLs given (none here, so off).
+//! let mut options = VerifierOptions::default();
+//! options.revocation = RevocationPolicy::Off;
+//! let verifier = Verifier::jlis()?.with_revocation(CrlSet::new()).with_options(options);
+//! let root = &verifier.trust().anchors()[0];
+//! // A root is not an authentication certificate: rejected for its key usage.
+//! let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
+//! let err = verifier.validate(root, Purpose::Authentication, at).unwrap_err();
+//! assert_eq!(err.code(), "key_usage_mismatch");
+//! # Ok(()) }
+//! ```
+//!
+//! RSA PKCS#1 v1.5 verification uses the pure-Rust `rsa` crate; the `aws-lc` feature switches it to
+//! `aws-lc-rs` (about five times faster, on par with OpenSSL) for keys of 2048 bits and more.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod assertion;
+mod cert;
+mod crl;
+mod crypto;
+mod error;
+pub mod oids;
+mod path;
+pub mod pem;
+mod personal;
+mod rejection;
+mod revocation;
+mod tlv;
+mod trust;
+
+pub use assertion::{
+    AuthAssertion, CHALLENGE_LEN, ChallengeProblem, ChallengeStore, MemoryChallengeStore,
+    VerifiedAssertion,
+};
+pub use cert::{
+    AuthorityKeyId, Certificate, CertificateId, CertificateKind, KeyUsage, MAX_CERTIFICATE_LEN,
+    Purpose,
+};
+pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
+pub use crypto::{HashAlgorithm, SignatureAlgorithm};
+pub use error::Error;
+pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
+pub use personal::{BirthDate, Era, PersonalData, Sex};
+pub use rejection::{Rejection, UnknownReason};
+pub use revocation::{CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
+pub use trust::{JLIS_ROOTS, JlisRoot, TrustStore};
+
+/// The `time` crate, whose `OffsetDateTime` this API takes and returns.
+pub use time;
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,79 @@
+//! Object identifiers of the JPKI profile (`card.md` §6) and the PKIX pieces this crate reads.
+
+use der::asn1::ObjectIdentifier;
+
+/// 利用者証明用 (authentication) certificate policy, `1.2.392.200149.8.5.1.3.30`.
+pub const JPKI_AUTH_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.3.30");
+/// 署名用 (signature) certificate policy, `1.2.392.200149.8.5.1.1.20`.
+pub const JPKI_SIGN_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1.20");
+
+/// otherName `.1`: name (氏名).
+pub const JPKI_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.1");
+/// otherName `.2`: name substitute characters (氏名代替文字).
+pub const JPKI_NAME_SUBSTITUTE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.2");
+/// otherName `.3`: sex (性別, ISO 5218 digit).
+pub const JPKI_SEX: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.3");
+/// otherName `.4`: date of birth (生年月日, `EYYYYMMDD`).
+pub const JPKI_BIRTH_DATE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.4");
+/// otherName `.5`: address (住所).
+pub const JPKI_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.5");
+/// otherName `.6`: address substitute characters (住所代替文字).
+pub const JPKI_ADDRESS_SUBSTITUTE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.6");
+
+/// `rsaEncryption`.
+pub const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+/// `sha1WithRSAEncryption`.
+pub const SHA1_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
+/// `sha256WithRSAEncryption`.
+pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+/// `sha384WithRSAEncryption`.
+pub const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+/// `sha512WithRSAEncryption`.
+pub const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+
+/// `id-kp-clientAuth`.
+pub const KP_CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
+/// `anyExtendedKeyUsage`.
+pub const ANY_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37.0");
+
+/// Attribute type `countryName` (C).
+pub const AT_COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
+/// Attribute type `organizationName` (O).
+pub const AT_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+/// Attribute type `organizationalUnitName` (OU).
+pub const AT_ORGANIZATIONAL_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
+/// Attribute type `commonName` (CN).
+pub const AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+
+/// `subjectKeyIdentifier`.
+pub const EXT_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
+/// `keyUsage`.
+pub const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
+/// `subjectAltName`.
+pub const EXT_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
+/// `issuerAltName`.
+pub const EXT_ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
+/// `basicConstraints`.
+pub const EXT_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+/// CRL `cRLNumber`.
+pub const EXT_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
+/// CRL entry `reasonCode`.
+pub const EXT_CRL_REASON: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+/// CRL entry `invalidityDate`.
+pub const EXT_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
+/// `cRLDistributionPoints`.
+pub const EXT_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+/// `certificatePolicies`.
+pub const EXT_CERTIFICATE_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
+/// `authorityKeyIdentifier`.
+pub const EXT_AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
+/// `extKeyUsage`.
+pub const EXT_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+/// `authorityInfoAccess`.
+pub const EXT_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");

@@ -1,0 +1,476 @@
+//! [`Verifier`]: certification path validation at a given time, rejecting by default.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::cert::colon_hex;
+use crate::crypto::{PublicKey, SignatureAlgorithm};
+use crate::revocation::{NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
+use crate::{Certificate, Error, HashAlgorithm, Purpose, Rejection, TrustStore, oids};
+
+/// What to do about revocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RevocationPolicy {
+    /// Every non-anchor certificate of the path must be known good (the default).
+    #[default]
+    Required,
+    /// Revoked certificates are rejected; unknown status is accepted and reported.
+    BestEffort,
+    /// Revocation is not checked.
+    Off,
+}
+
+/// Policy knobs of a [`Verifier`]. The defaults are strict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifierOptions {
+    /// Revocation handling (default [`RevocationPolicy::Required`]).
+    pub revocation: RevocationPolicy,
+    /// Accept `sha1WithRSAEncryption` on certificates and CRLs (default `false`).
+    pub allow_sha1: bool,
+    /// Smallest RSA modulus accepted, in bits (default 2048).
+    pub min_rsa_bits: usize,
+    /// Most certificates in a path, leaf and anchor included (default 6).
+    pub max_path_len: usize,
+}
+
+impl Default for VerifierOptions {
+    fn default() -> Self {
+        Self {
+            revocation: RevocationPolicy::Required,
+            allow_sha1: false,
+            min_rsa_bits: 2048,
+            max_path_len: 6,
+        }
+    }
+}
+
+/// A path that validated: leaf first, trust anchor last.
+#[derive(Clone, Debug)]
+pub struct ValidatedPath {
+    chain: Vec<Certificate>,
+    purpose: Purpose,
+    at: OffsetDateTime,
+    revocation: Vec<RevocationStatus>,
+}
+
+impl ValidatedPath {
+    /// Leaf first, anchor last.
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+
+    /// The validated end-entity certificate.
+    pub fn leaf(&self) -> &Certificate {
+        &self.chain[0]
+    }
+
+    /// The trust anchor the path ends in.
+    pub fn anchor(&self) -> &Certificate {
+        &self.chain[self.chain.len() - 1]
+    }
+
+    /// The purpose validated for.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+
+    /// The verification time.
+    pub fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+
+    /// Revocation status of each non-anchor certificate, leaf first; empty when revocation was not
+    /// checked ([`RevocationPolicy::Off`]).
+    pub fn revocation(&self) -> &[RevocationStatus] {
+        &self.revocation
+    }
+}
+
+/// Validates certification paths to a [`TrustStore`] at a given time, for a purpose.
+///
+/// Checks, each failing with its own [`Rejection`]: unknown critical extensions; key algorithm and
+/// size; validity of every certificate (the anchor included) at the time given; the leaf's KeyUsage,
+/// ExtendedKeyUsage and policy against the purpose; issuer selection by name and key identifier
+/// (generations sharing a name are told apart by AKI/SKI and then by signature); signature
+/// algorithm and signature; the issuer's CA flag, keyCertSign and path length; revocation per policy.
+#[derive(Clone)]
+pub struct Verifier {
+    trust: TrustStore,
+    revocation: Arc<dyn RevocationSource>,
+    options: VerifierOptions,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("anchors", &self.trust.len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier with these anchors, strict options and no revocation source (so, with the
+    /// default [`RevocationPolicy::Required`], every path is rejected until one is added).
+    pub fn new(trust: TrustStore) -> Self {
+        Self {
+            trust,
+            revocation: Arc::new(NoRevocation),
+            options: VerifierOptions::default(),
+        }
+    }
+
+    /// [`Verifier::new`] with the built-in J-LIS roots.
+    pub fn jlis() -> Result<Self, Error> {
+        Ok(Self::new(TrustStore::jlis()?))
+    }
+
+    /// Sets the revocation source.
+    #[must_use]
+    pub fn with_revocation(mut self, source: impl RevocationSource + 'static) -> Self {
+        self.revocation = Arc::new(source);
+        self
+    }
+
+    /// Sets the revocation source, shared.
+    #[must_use]
+    pub fn with_shared_revocation(mut self, source: Arc<dyn RevocationSource>) -> Self {
+        self.revocation = source;
+        self
+    }
+
+    /// Sets the options.
+    #[must_use]
+    pub fn with_options(mut self, options: VerifierOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    pub fn options(&self) -> &VerifierOptions {
+        &self.options
+    }
+
+    /// The trust anchors.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// Validates `cert` for `purpose` at `at`, with no intermediates (JPKI holder certificates are
+    /// issued by the roots directly).
+    pub fn validate(
+        &self,
+        cert: &Certificate,
+        purpose: Purpose,
+        at: OffsetDateTime,
+    ) -> Result<ValidatedPath, Rejection> {
+        self.validate_with(cert, &[], purpose, at)
+    }
+
+    /// Validates `cert` for `purpose` at `at`, building the path through `intermediates` if needed.
+    pub fn validate_with(
+        &self,
+        cert: &Certificate,
+        intermediates: &[Certificate],
+        purpose: Purpose,
+        at: OffsetDateTime,
+    ) -> Result<ValidatedPath, Rejection> {
+        self.check_common(cert, at)?;
+        check_purpose(cert, purpose)?;
+        let mut chain = vec![cert.clone()];
+        self.extend(&mut chain, intermediates, at)?;
+        let revocation = self.check_revocation(&chain, at)?;
+        Ok(ValidatedPath {
+            chain,
+            purpose,
+            at,
+            revocation,
+        })
+    }
+
+    /// Validates `cert` (as [`Verifier::validate`]) and then verifies a PKCS#1 v1.5 signature over
+    /// `message` with its key.
+    pub fn verify_message(
+        &self,
+        cert: &Certificate,
+        purpose: Purpose,
+        at: OffsetDateTime,
+        hash: HashAlgorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<ValidatedPath, Rejection> {
+        let path = self.validate(cert, purpose, at)?;
+        cert.verify_message(hash, message, signature)?;
+        Ok(path)
+    }
+
+    /// Validates `cert` and then verifies a PKCS#1 v1.5 signature over a pre-computed `digest`.
+    pub fn verify_digest(
+        &self,
+        cert: &Certificate,
+        purpose: Purpose,
+        at: OffsetDateTime,
+        hash: HashAlgorithm,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<ValidatedPath, Rejection> {
+        let path = self.validate(cert, purpose, at)?;
+        cert.verify_digest(hash, digest, signature)?;
+        Ok(path)
+    }
+
+    /// Checks every certificate of a path undergoes: critical extensions, key, validity.
+    fn check_common(&self, cert: &Certificate, at: OffsetDateTime) -> Result<(), Rejection> {
+        if let Some(oid) = cert.unknown_critical_extensions().first() {
+            return Err(Rejection::UnknownCriticalExtension {
+                subject: cert.subject().to_owned(),
+                oid: oid.to_string(),
+            });
+        }
+        self.check_key(cert)?;
+        if at < cert.not_before() {
+            return Err(Rejection::NotYetValid {
+                subject: cert.subject().to_owned(),
+                not_before: cert.not_before(),
+                at,
+            });
+        }
+        if at > cert.not_after() {
+            return Err(Rejection::Expired {
+                subject: cert.subject().to_owned(),
+                not_after: cert.not_after(),
+                at,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_key(&self, cert: &Certificate) -> Result<(), Rejection> {
+        match cert.public_key() {
+            PublicKey::Rsa(k) if k.bits() < self.options.min_rsa_bits => {
+                Err(Rejection::KeyTooSmall {
+                    subject: cert.subject().to_owned(),
+                    bits: k.bits(),
+                    minimum: self.options.min_rsa_bits,
+                })
+            }
+            PublicKey::Rsa(_) => Ok(()),
+            PublicKey::Other(oid) => Err(Rejection::AlgorithmNotAllowed {
+                subject: cert.subject().to_owned(),
+                algorithm: format!("public key algorithm {oid}"),
+            }),
+        }
+    }
+
+    /// Extends `chain` (whose last element still needs an issuer) up to a trust anchor.
+    fn extend(
+        &self,
+        chain: &mut Vec<Certificate>,
+        intermediates: &[Certificate],
+        at: OffsetDateTime,
+    ) -> Result<(), Rejection> {
+        let max = self.options.max_path_len;
+        if chain.len() >= max {
+            return Err(Rejection::PathTooLong { max });
+        }
+        let child = chain[chain.len() - 1].clone();
+        let pool = self.trust.anchors().iter().map(|a| (a, true)).chain(
+            intermediates
+                .iter()
+                .filter(|i| !chain.contains(i))
+                .map(|i| (i, false)),
+        );
+        let named: Vec<(&Certificate, bool)> = pool
+            .clone()
+            .filter(|(c, _)| c.subject_der() == child.issuer_der())
+            .collect();
+        let aki = child.authority_key_id().and_then(|a| a.key_id.as_deref());
+        if named.is_empty() {
+            if let Some(kid) = aki
+                && let Some((signer, _)) = pool.clone().find(|(c, _)| c.key_id() == kid)
+            {
+                return Err(Rejection::NameChainingBroken {
+                    subject: child.subject().to_owned(),
+                    issuer: child.issuer().to_owned(),
+                    signer: signer.subject().to_owned(),
+                });
+            }
+            return Err(Rejection::UntrustedIssuer {
+                subject: child.subject().to_owned(),
+                issuer: child.issuer().to_owned(),
+            });
+        }
+        let candidates: Vec<(&Certificate, bool)> = match aki {
+            Some(kid) => named
+                .into_iter()
+                .filter(|(c, _)| c.key_id() == kid)
+                .collect(),
+            None => named,
+        };
+        if candidates.is_empty() {
+            return Err(Rejection::AkiSkiMismatch {
+                subject: child.subject().to_owned(),
+                issuer: child.issuer().to_owned(),
+                authority_key_id: colon_hex(aki.unwrap_or_default()),
+            });
+        }
+        let mut first_err = None;
+        for (issuer, is_anchor) in candidates {
+            let below = chain.len() - 1;
+            if let Err(e) = self.check_link(&child, issuer, below, at) {
+                first_err.get_or_insert(e);
+                continue;
+            }
+            chain.push(issuer.clone());
+            if is_anchor {
+                return Ok(());
+            }
+            match self.extend(chain, intermediates, at) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    chain.pop();
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_err.unwrap_or(Rejection::UntrustedIssuer {
+            subject: child.subject().to_owned(),
+            issuer: child.issuer().to_owned(),
+        }))
+    }
+
+    /// Checks that `issuer` issued `child`; `below` is the number of intermediate CAs under `issuer`.
+    fn check_link(
+        &self,
+        child: &Certificate,
+        issuer: &Certificate,
+        below: usize,
+        at: OffsetDateTime,
+    ) -> Result<(), Rejection> {
+        let alg = child.signature_algorithm();
+        if child.tbs_signature_algorithm() != alg {
+            return Err(Rejection::AlgorithmMismatch {
+                subject: child.subject().to_owned(),
+                inner: child.tbs_signature_algorithm().to_string(),
+                outer: alg.to_string(),
+            });
+        }
+        let allowed = match alg {
+            SignatureAlgorithm::RsaPkcs1Sha1 => self.options.allow_sha1,
+            SignatureAlgorithm::Other(_) => false,
+            _ => true,
+        };
+        if !allowed {
+            return Err(Rejection::AlgorithmNotAllowed {
+                subject: child.subject().to_owned(),
+                algorithm: alg.to_string(),
+            });
+        }
+        self.check_key(issuer)?;
+        if !child.signed_by(issuer) {
+            return Err(Rejection::BadSignature {
+                subject: child.subject().to_owned(),
+            });
+        }
+        if !issuer.is_ca() {
+            return Err(Rejection::IssuerNotCa {
+                issuer: issuer.subject().to_owned(),
+                subject: child.subject().to_owned(),
+            });
+        }
+        if !issuer.key_usage().is_some_and(|ku| ku.key_cert_sign()) {
+            return Err(Rejection::IssuerWithoutKeyCertSign {
+                issuer: issuer.subject().to_owned(),
+                subject: child.subject().to_owned(),
+            });
+        }
+        if let Some((_, Some(limit))) = issuer.basic_constraints()
+            && below > usize::from(limit)
+        {
+            return Err(Rejection::PathLengthExceeded {
+                issuer: issuer.subject().to_owned(),
+            });
+        }
+        self.check_common(issuer, at)
+    }
+
+    fn check_revocation(
+        &self,
+        chain: &[Certificate],
+        at: OffsetDateTime,
+    ) -> Result<Vec<RevocationStatus>, Rejection> {
+        if self.options.revocation == RevocationPolicy::Off {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::with_capacity(chain.len().saturating_sub(1));
+        for pair in chain.windows(2) {
+            let (cert, issuer) = (&pair[0], &pair[1]);
+            let mut q = RevocationQuery::new(cert, issuer, at);
+            q.allow_sha1 = self.options.allow_sha1;
+            let status = self.revocation.status(&q);
+            match &status {
+                RevocationStatus::Revoked(entry) => {
+                    return Err(Rejection::Revoked {
+                        subject: cert.subject().to_owned(),
+                        serial: cert.serial_hex(),
+                        revoked_at: entry.revoked_at,
+                        reason: entry.reason,
+                    });
+                }
+                RevocationStatus::Unknown(reason)
+                    if self.options.revocation == RevocationPolicy::Required =>
+                {
+                    return Err(Rejection::RevocationUnknown {
+                        subject: cert.subject().to_owned(),
+                        reason: reason.clone(),
+                    });
+                }
+                _ => {}
+            }
+            out.push(status);
+        }
+        Ok(out)
+    }
+}
+
+/// The leaf's KeyUsage, ExtendedKeyUsage and policy against the purpose.
+fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> {
+    let ku = cert.key_usage().unwrap_or_default();
+    let mismatch = |required: &str| Rejection::KeyUsageMismatch {
+        subject: cert.subject().to_owned(),
+        purpose,
+        required: required.to_owned(),
+    };
+    match purpose {
+        Purpose::Authentication => {
+            if !ku.digital_signature() {
+                return Err(mismatch("KeyUsage digitalSignature"));
+            }
+            if let Some(eku) = cert.extended_key_usage()
+                && !eku
+                    .iter()
+                    .any(|o| *o == oids::KP_CLIENT_AUTH || *o == oids::ANY_EXTENDED_KEY_USAGE)
+            {
+                return Err(mismatch("ExtendedKeyUsage clientAuth"));
+            }
+        }
+        Purpose::Signature => {
+            if !(ku.digital_signature() || ku.non_repudiation()) {
+                return Err(mismatch("KeyUsage digitalSignature or nonRepudiation"));
+            }
+        }
+    }
+    let policies = cert.policies().unwrap_or_default();
+    if !policies.contains(&purpose.policy()) {
+        return Err(Rejection::PolicyMismatch {
+            subject: cert.subject().to_owned(),
+            purpose,
+            expected: purpose.policy().to_string(),
+            found: policies.iter().map(ToString::to_string).collect(),
+        });
+    }
+    Ok(())
+}
