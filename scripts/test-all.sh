@@ -53,6 +53,15 @@ done
 unset RUSTC_BOOTSTRAP
 
 stage "cargo package (every crate, verified against its packaged dependencies)"
+# Packaging verifies through a temporary registry whose unpacked crates cargo caches by version:
+# drop earlier copies of ours so the check sees today's sources.
+# Registry-sourced builds count as immutable, so an earlier run's artifacts of the same version would
+# be reused: clean ours first.
+rm -rf "${CARGO_TARGET_DIR:-target}/package"
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kazasu-*
+for c in kazasu-apdu kazasu-virtual-card kazasu-card kazasu-pki kazasu-health kazasu-pcsc kazasu-cli; do
+    cargo clean -q -p "$c" 2>/dev/null || true
+done
 cargo package --workspace --locked --allow-dirty >/dev/null 2>"${TMPDIR:-/tmp}/kazasu-package.log" || { cat "${TMPDIR:-/tmp}/kazasu-package.log"; exit 1; }
 
 stage "cargo deny"
