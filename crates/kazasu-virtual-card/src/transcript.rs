@@ -164,3 +164,45 @@ impl<T: Transport> Transport for Recorder<T> {
         self.inner.note_pin_used()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn render_then_parse_is_identity(
+            exchanges in proptest::collection::vec(
+                (proptest::option::of("[a-zA-Z0-9 ()]{1,20}"), proptest::collection::vec(any::<u8>(), 4..40),
+                 proptest::collection::vec(any::<u8>(), 2..40)),
+                0..8)
+        ) {
+            let t = Transcript {
+                exchanges: exchanges
+                    .into_iter()
+                    .map(|(note, command, response)| Exchange {
+                        note: note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                        command,
+                        response,
+                    })
+                    .collect(),
+            };
+            prop_assert_eq!(Transcript::parse(&t.render()).unwrap(), t);
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,200}") {
+            let _ = Transcript::parse(&text);
+        }
+    }
+
+    #[test]
+    fn malformed_transcripts_are_typed_errors() {
+        assert_eq!(Transcript::parse("< 9000").unwrap_err().line, 1);
+        assert_eq!(Transcript::parse("> 00A4\n> 00B0").unwrap_err().line, 2);
+        assert!(Transcript::parse("> 0G").is_err());
+        assert!(Transcript::parse("> 00A4").is_err());
+        assert!(Transcript::parse("hello").is_err());
+    }
+}
