@@ -137,7 +137,12 @@ impl SecretArgs {
 
 fn open(source: &Source) -> Result<Box<dyn Transport>, Failure> {
     match &source.reader {
-        None => crate::source::virtual_card(),
+        None => {
+            eprintln!(
+                "kazasu: no --reader given: using the built-in virtual card (seed 0, 山田 花子)"
+            );
+            crate::source::virtual_card()
+        }
         Some(name) => crate::source::reader(name),
     }
 }
