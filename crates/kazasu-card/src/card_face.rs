@@ -96,8 +96,12 @@ impl<T: Transport> CardFace<T> {
     ) -> Result<CardFaceData, CardError> {
         let bytes = self.session.exclusive(|s| {
             match unlock {
-                CardFaceUnlock::CodeA(c) => unlock_with(s, EF_CODE_A, c, last_try)?,
-                CardFaceUnlock::CodeB(c) => unlock_with(s, EF_CODE_B, c, last_try)?,
+                CardFaceUnlock::CodeA(c) => {
+                    s.verify_once(&CARD_FACE_AID, EF_CODE_A, 0x80, c, last_try)?
+                }
+                CardFaceUnlock::CodeB(c) => {
+                    s.verify_once(&CARD_FACE_AID, EF_CODE_B, 0x80, c, last_try)?
+                }
             }
             s.read_object(
                 &CARD_FACE_AID,
@@ -116,7 +120,7 @@ impl<T: Transport> CardFace<T> {
         last_try: LastTry,
     ) -> Result<Vec<u8>, CardError> {
         let bytes = self.session.exclusive(|s| {
-            unlock_with(s, EF_CODE_A, code_a, last_try)?;
+            s.verify_once(&CARD_FACE_AID, EF_CODE_A, 0x80, code_a, last_try)?;
             s.read_object(
                 &CARD_FACE_AID,
                 EF_MY_NUMBER_IMAGE,
@@ -127,18 +131,6 @@ impl<T: Transport> CardFace<T> {
         let children = record(EF_MY_NUMBER_IMAGE, 0xFF40, &bytes)?;
         field(EF_MY_NUMBER_IMAGE, &children, 0xDF41).map(<[u8]>::to_vec)
     }
-}
-
-fn unlock_with<T: Transport, S: crate::secret::Secret>(
-    s: &mut Session<T>,
-    ef: u16,
-    secret: &S,
-    last_try: LastTry,
-) -> Result<(), CardError> {
-    if s.is_verified(&CARD_FACE_AID, ef) {
-        return Ok(());
-    }
-    s.verify(&CARD_FACE_AID, ef, 0x80, secret, last_try)
 }
 
 fn parse_face(bytes: &[u8]) -> Result<CardFaceData, CardError> {

@@ -94,8 +94,12 @@ impl<T: Transport> CardInfo<T> {
     ) -> Result<MyNumber, CardError> {
         let physical = self.session.exclusive(|s| {
             match unlock {
-                MyNumberUnlock::Pin(p) => unlock_with(s, EF_PIN, p, last_try)?,
-                MyNumberUnlock::CodeA(c) => unlock_with(s, EF_CODE_A, c, last_try)?,
+                MyNumberUnlock::Pin(p) => {
+                    s.verify_once(&CARD_INFO_AID, EF_PIN, 0x80, p, last_try)?
+                }
+                MyNumberUnlock::CodeA(c) => {
+                    s.verify_once(&CARD_INFO_AID, EF_CODE_A, 0x80, c, last_try)?
+                }
             }
             read_my_number_ef(s)
         })?;
@@ -110,8 +114,12 @@ impl<T: Transport> CardInfo<T> {
     ) -> Result<BasicInfo, CardError> {
         let bytes = self.session.exclusive(|s| {
             match unlock {
-                BasicInfoUnlock::Pin(p) => unlock_with(s, EF_PIN, p, last_try)?,
-                BasicInfoUnlock::CodeB(c) => unlock_with(s, EF_CODE_B, c, last_try)?,
+                BasicInfoUnlock::Pin(p) => {
+                    s.verify_once(&CARD_INFO_AID, EF_PIN, 0x80, p, last_try)?
+                }
+                BasicInfoUnlock::CodeB(c) => {
+                    s.verify_once(&CARD_INFO_AID, EF_CODE_B, 0x80, c, last_try)?
+                }
             }
             s.read_object(
                 &CARD_INFO_AID,
@@ -132,7 +140,7 @@ impl<T: Transport> CardInfo<T> {
         last_try: LastTry,
     ) -> Result<(MyNumber, BasicInfo, Vec<u8>), CardError> {
         let (physical, basic, integrity) = self.session.exclusive(|s| {
-            unlock_with(s, EF_PIN, pin, last_try)?;
+            s.verify_once(&CARD_INFO_AID, EF_PIN, 0x80, pin, last_try)?;
             let physical = read_my_number_ef(s)?;
             let basic = s.read_object(
                 &CARD_INFO_AID,
@@ -166,18 +174,6 @@ impl<T: Transport> CardInfo<T> {
         }
         Ok((number, info, signature))
     }
-}
-
-fn unlock_with<T: Transport, S: crate::secret::Secret>(
-    s: &mut Session<T>,
-    ef: u16,
-    secret: &S,
-    last_try: LastTry,
-) -> Result<(), CardError> {
-    if s.is_verified(&CARD_INFO_AID, ef) {
-        return Ok(());
-    }
-    s.verify(&CARD_INFO_AID, ef, 0x80, secret, last_try)
 }
 
 fn read_my_number_ef<T: Transport>(s: &mut Session<T>) -> Result<Vec<u8>, CardError> {

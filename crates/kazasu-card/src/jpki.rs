@@ -284,9 +284,7 @@ impl<T: Transport> Jpki<T> {
         last_try: LastTry,
     ) -> Result<SignCertificate, CardError> {
         self.session.exclusive(|s| {
-            if !s.is_verified(&JPKI_AID, EF_SIGN_PIN) {
-                s.verify(&JPKI_AID, EF_SIGN_PIN, PIN_P2, password, last_try)?;
-            }
+            s.verify_once(&JPKI_AID, EF_SIGN_PIN, PIN_P2, password, last_try)?;
             s.read_object(
                 &JPKI_AID,
                 EF_SIGN_CERT,

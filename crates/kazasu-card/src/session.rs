@@ -320,6 +320,22 @@ impl<T: Transport> Session<T> {
         }
     }
 
+    /// Verifies `secret` unless this session already did since the last reset (opening a file
+    /// twice must not cost the person a second PIN entry on the card).
+    pub(crate) fn verify_once<S: Secret>(
+        &mut self,
+        aid: &[u8],
+        pin_ef: u16,
+        p2: u8,
+        secret: &S,
+        last_try: LastTry,
+    ) -> Result<(), CardError> {
+        if self.is_verified(aid, pin_ef) {
+            return Ok(());
+        }
+        self.verify(aid, pin_ef, p2, secret, last_try)
+    }
+
     /// CHANGE REFERENCE DATA on the selected PIN EF after a successful VERIFY.
     pub(crate) fn change_reference_data(
         &mut self,
