@@ -65,7 +65,8 @@ fn show_prints_the_personal_data_of_a_signature_certificate() {
     let s = text(&out.stdout);
     assert!(s.contains("JPKI authentication certificate"), "{s}");
     assert!(s.contains("identity (opaque):"), "{s}");
-    assert!(s.contains("not after:         2030-01-01T00:00:00Z"), "{s}");
+    // JPKI: the 5th birthday (04-12) after issue (2025-01-01), 23:59:59 JST.
+    assert!(s.contains("not after:         2029-04-12T14:59:59Z"), "{s}");
 }
 
 #[test]

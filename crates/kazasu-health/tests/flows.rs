@@ -283,7 +283,7 @@ fn expired_certificate_gets_three_months_of_qualification_only_then_refusal() {
     let w = world();
     let expiring = IssueSpec {
         key_slot: 2,
-        not_after: datetime!(2026-10-01 00:00 UTC),
+        not_after: Some(datetime!(2026-10-01 00:00 UTC)),
         ..IssueSpec::default()
     };
     // Enrolled while valid.

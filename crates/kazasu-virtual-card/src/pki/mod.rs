@@ -15,7 +15,9 @@ pub use cert::{
 pub use crl::{CrlSpec, GeneratedRevocations, RevokedEntry};
 pub use keys::{FIXTURE_KEY_COUNT, fixture_key, weak_fixture_key};
 pub use persona::{Era, JapaneseDate, MyNumber, Persona, PersonaBuilder, Sex};
-pub use test_pki::{CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki};
+pub use test_pki::{
+    CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki, jpki_not_after,
+};
 /// The `x509-cert` crate whose extension types [`CertTemplate`] uses.
 pub use x509_cert;
 

@@ -1,11 +1,11 @@
 //! [`TestPki`]: the four JPKI roots and the holder certificates and CRLs they issue.
 
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, UtcOffset};
 
 use super::cert::{
     CaCertificate, CertTemplate, Generation, IssuerMaterial, KeyChoice, Purpose, build_certificate,
-    default_holder_not_after, default_holder_not_before, key_identifier,
+    default_holder_not_before, key_identifier,
 };
 use super::crl::{CrlSpec, build_crl};
 use super::{FIXTURE_KEY_COUNT, Issuer, Persona, PkiError};
@@ -29,20 +29,52 @@ pub struct IssueSpec {
     pub serial: Option<u64>,
     /// Validity start of both certificates.
     pub not_before: OffsetDateTime,
-    /// Validity end of both certificates.
-    pub not_after: OffsetDateTime,
+    /// Validity end of both certificates. `None` follows JPKI's rule: the holder's 5th birthday
+    /// after `not_before`, 23:59:59 JST (see [`jpki_not_after`]).
+    pub not_after: Option<OffsetDateTime>,
 }
 
 impl Default for IssueSpec {
-    /// Generation 2023, slot 0, derived serials, 2025-01-01T00:00:00Z .. 2030-01-01T00:00:00Z.
+    /// Generation 2023, slot 0, derived serials, from 2025-01-01T00:00:00Z to the holder's 5th
+    /// birthday after that, 23:59:59 JST.
     fn default() -> Self {
         Self {
             generation: Generation::G2023,
             key_slot: 0,
             serial: None,
             not_before: default_holder_not_before(),
-            not_after: default_holder_not_after(),
+            not_after: None,
         }
+    }
+}
+
+/// JPKI's expiry rule for holder certificates: the holder's 5th birthday after `issued`, at
+/// 23:59:59 JST. A birthday on 29 February counts as 28 February in common years.
+pub fn jpki_not_after(birth_date: Date, issued: OffsetDateTime) -> OffsetDateTime {
+    let jst = UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC);
+    let issue_day = issued.to_offset(jst).date();
+    let birthday_in = |year: i32| {
+        let day = birth_date
+            .day()
+            .min(time::util::days_in_month(birth_date.month(), year));
+        Date::from_calendar_date(year, birth_date.month(), day).unwrap_or(issue_day)
+    };
+    // The first birthday strictly after the issue day, then four more.
+    let mut year = issue_day.year();
+    if birthday_in(year) <= issue_day {
+        year += 1;
+    }
+    let last = birthday_in(year + 4);
+    last.with_hms(23, 59, 59)
+        .map(|t| t.assume_offset(jst))
+        .unwrap_or(issued)
+}
+
+impl IssueSpec {
+    /// The `notAfter` these certificates get for `persona`.
+    pub fn not_after_for(&self, persona: &Persona) -> OffsetDateTime {
+        self.not_after
+            .unwrap_or_else(|| jpki_not_after(persona.birth_date, self.not_before))
     }
 }
 
@@ -204,7 +236,7 @@ impl TestPki {
             &self.opaque_id(persona, spec, purpose),
         )?;
         t.not_before = spec.not_before;
-        t.not_after = spec.not_after;
+        t.not_after = spec.not_after_for(persona);
         Ok(t)
     }
 
@@ -223,7 +255,7 @@ impl TestPki {
             persona,
         )?;
         t.not_before = spec.not_before;
-        t.not_after = spec.not_after;
+        t.not_after = spec.not_after_for(persona);
         Ok(t)
     }
 
@@ -333,6 +365,45 @@ mod tests {
             pki.holder_serial(&persona, &spec, Purpose::Signature)
                 .unwrap(),
             42
+        );
+    }
+
+    #[test]
+    fn holder_certificates_end_at_the_fifth_birthday_jst() {
+        use time::macros::{date, datetime};
+        let jst = |d: Date| {
+            d.with_hms(23, 59, 59)
+                .unwrap()
+                .assume_offset(UtcOffset::from_hms(9, 0, 0).unwrap())
+        };
+        let issued = datetime!(2025-01-01 00:00 UTC);
+        assert_eq!(
+            jpki_not_after(date!(1990 - 04 - 12), issued),
+            jst(date!(2029 - 04 - 12))
+        );
+        // A birthday on the (JST) issue day is not "after" it.
+        assert_eq!(
+            jpki_not_after(date!(1990 - 01 - 01), issued),
+            jst(date!(2030 - 01 - 01))
+        );
+        assert_eq!(
+            jpki_not_after(date!(1992 - 02 - 29), issued),
+            jst(date!(2029 - 02 - 28))
+        );
+        let persona = Persona::sample();
+        let pki = TestPki::new(0).unwrap();
+        let spec = IssueSpec::default();
+        let t = pki.auth_template(&persona, &spec).unwrap();
+        assert_eq!(
+            t.not_after,
+            jpki_not_after(persona.birth_date, spec.not_before)
+        );
+        assert_eq!(
+            t.not_after
+                .to_offset(UtcOffset::from_hms(9, 0, 0).unwrap())
+                .date()
+                .day(),
+            persona.birth_date.day()
         );
     }
 }
