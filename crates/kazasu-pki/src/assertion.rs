@@ -35,8 +35,19 @@ impl From<ChallengeProblem> for Rejection {
 }
 
 /// Where a server keeps the challenges it issued: each valid until it expires, and good for one use.
-/// Implementations must be safe to share between threads.
+/// Implementations must be safe to share between threads; a store shared by several service
+/// instances (a database) lets a challenge issued by one be answered to another.
+///
+/// Stores are bounded: issuing needs no authentication, so memory (or rows) must not grow with
+/// requests. Expired challenges are purged, and a full store refuses to issue
+/// ([`Error::ChallengeCapacity`]) rather than grow.
 pub trait ChallengeStore: Send + Sync {
+    /// Makes a fresh random challenge, valid from `at` for the store's lifetime.
+    fn issue(&self, at: OffsetDateTime) -> Result<Vec<u8>, Error>;
+
+    /// Forgets challenges expired at `at`; returns how many.
+    fn purge(&self, at: OffsetDateTime) -> Result<usize, Error>;
+
     /// Whether `challenge` could be used at `at`, without using it.
     fn check(&self, challenge: &[u8], at: OffsetDateTime) -> Result<(), ChallengeProblem>;
 
@@ -56,48 +67,59 @@ struct Issued {
 #[derive(Debug)]
 pub struct MemoryChallengeStore {
     lifetime: Duration,
+    capacity: usize,
     issued: Mutex<HashMap<Vec<u8>, Issued>>,
 }
 
-/// Length of the challenges [`MemoryChallengeStore::issue`] makes.
+/// Length of the challenges [`ChallengeStore::issue`] makes.
 pub const CHALLENGE_LEN: usize = 32;
 
+/// How many live challenges a [`MemoryChallengeStore`] keeps by default.
+pub const DEFAULT_CHALLENGE_CAPACITY: usize = 100_000;
+
+/// 32 random bytes from the operating system.
+pub fn random_challenge() -> Result<Vec<u8>, Error> {
+    let mut challenge = vec![0u8; CHALLENGE_LEN];
+    getrandom::fill(&mut challenge).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(challenge)
+}
+
 impl MemoryChallengeStore {
-    /// A store whose challenges live for `lifetime`.
+    /// A store whose challenges live for `lifetime`, holding at most
+    /// [`DEFAULT_CHALLENGE_CAPACITY`] of them.
     pub fn new(lifetime: Duration) -> Self {
+        Self::with_capacity(lifetime, DEFAULT_CHALLENGE_CAPACITY)
+    }
+
+    /// A store holding at most `capacity` live (unexpired) challenges.
+    pub fn with_capacity(lifetime: Duration, capacity: usize) -> Self {
         Self {
             lifetime,
+            capacity: capacity.max(1),
             issued: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Makes a fresh random challenge (32 bytes from the OS), valid from `at` for the lifetime.
-    pub fn issue(&self, at: OffsetDateTime) -> Result<Vec<u8>, Error> {
-        let mut challenge = vec![0u8; CHALLENGE_LEN];
-        getrandom::fill(&mut challenge).map_err(|e| Error::Random(e.to_string()))?;
-        self.insert(challenge.clone(), at);
-        Ok(challenge)
-    }
-
-    /// Records a challenge made elsewhere, valid from `at` for the lifetime.
-    pub fn insert(&self, challenge: Vec<u8>, at: OffsetDateTime) {
+    /// Records a challenge made elsewhere, valid from `at` for the lifetime. When the store is full,
+    /// expired challenges are purged first; if it is still full the challenge is refused.
+    pub fn insert(&self, challenge: Vec<u8>, at: OffsetDateTime) -> Result<(), Error> {
         let issued = Issued {
             expires_at: at + self.lifetime,
             used: false,
         };
-        if let Ok(mut map) = self.issued.lock() {
-            map.insert(challenge, issued);
+        let mut map = self.issued.lock().map_err(|_| Error::ChallengeCapacity {
+            capacity: self.capacity,
+        })?;
+        if map.len() >= self.capacity {
+            map.retain(|_, i| at < i.expires_at);
         }
-    }
-
-    /// Forgets challenges expired at `at`; returns how many.
-    pub fn purge(&self, at: OffsetDateTime) -> usize {
-        let Ok(mut map) = self.issued.lock() else {
-            return 0;
-        };
-        let before = map.len();
-        map.retain(|_, i| at < i.expires_at);
-        before - map.len()
+        if map.len() >= self.capacity {
+            return Err(Error::ChallengeCapacity {
+                capacity: self.capacity,
+            });
+        }
+        map.insert(challenge, issued);
+        Ok(())
     }
 
     /// Challenges remembered (issued or used, not purged).
@@ -125,6 +147,21 @@ impl MemoryChallengeStore {
 }
 
 impl ChallengeStore for MemoryChallengeStore {
+    fn issue(&self, at: OffsetDateTime) -> Result<Vec<u8>, Error> {
+        let challenge = random_challenge()?;
+        self.insert(challenge.clone(), at)?;
+        Ok(challenge)
+    }
+
+    fn purge(&self, at: OffsetDateTime) -> Result<usize, Error> {
+        let Ok(mut map) = self.issued.lock() else {
+            return Ok(0);
+        };
+        let before = map.len();
+        map.retain(|_, i| at < i.expires_at);
+        Ok(before - map.len())
+    }
+
     fn check(&self, challenge: &[u8], at: OffsetDateTime) -> Result<(), ChallengeProblem> {
         // A poisoned lock means another thread panicked mid-update: refuse rather than guess.
         let map = self.issued.lock().map_err(|_| ChallengeProblem::Unknown)?;

@@ -48,6 +48,12 @@ pub enum Error {
     /// The personal data of a JPKI signature certificate is missing or malformed.
     #[error("JPKI personal data: {0}")]
     PersonalData(String),
+    /// A challenge store is full of live challenges: no new one is issued until some expire.
+    #[error("the challenge store holds {capacity} live challenges; try again later")]
+    ChallengeCapacity {
+        /// Its capacity.
+        capacity: usize,
+    },
     /// The operating system's random number generator failed.
     #[error("random number generator failed: {0}")]
     Random(String),

@@ -47,8 +47,8 @@ mod tlv;
 mod trust;
 
 pub use assertion::{
-    AuthAssertion, CHALLENGE_LEN, ChallengeProblem, ChallengeStore, MemoryChallengeStore,
-    VerifiedAssertion,
+    AuthAssertion, CHALLENGE_LEN, ChallengeProblem, ChallengeStore, DEFAULT_CHALLENGE_CAPACITY,
+    MemoryChallengeStore, VerifiedAssertion, random_challenge,
 };
 pub use cert::{
     AuthorityKeyId, Certificate, CertificateId, CertificateKind, KeyUsage, MAX_CERTIFICATE_LEN,

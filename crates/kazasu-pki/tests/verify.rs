@@ -282,8 +282,29 @@ fn auth_assertion_fresh_replayed_expired_unknown() {
 
     let remembered = store.len();
     assert_eq!(remembered, 3);
-    assert_eq!(store.purge(at() + Duration::minutes(10)), remembered);
+    assert_eq!(
+        store.purge(at() + Duration::minutes(10)).unwrap(),
+        remembered
+    );
     assert!(store.is_empty());
+}
+
+#[test]
+fn challenge_store_is_bounded_and_purges_expired_challenges() {
+    let store = MemoryChallengeStore::with_capacity(Duration::minutes(5), 3);
+    for _ in 0..3 {
+        store.issue(at()).unwrap();
+    }
+    // Full of live challenges: unauthenticated requests cannot make it grow.
+    assert!(matches!(
+        store.issue(at() + Duration::minutes(1)),
+        Err(kazasu_pki::Error::ChallengeCapacity { capacity: 3 })
+    ));
+    assert_eq!(store.len(), 3);
+    // Once they expire, issuing purges them and goes on.
+    let fresh = store.issue(at() + Duration::minutes(6)).unwrap();
+    assert_eq!(store.len(), 1);
+    store.check(&fresh, at() + Duration::minutes(7)).unwrap();
 }
 
 #[test]
