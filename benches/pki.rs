@@ -77,7 +77,7 @@ fn pki(c: &mut Criterion) {
         .unwrap();
     g.bench_function("verify an AuthAssertion (from bytes)", |b| {
         b.iter(|| {
-            store.insert(challenge.clone(), at());
+            store.insert(challenge.clone(), at()).unwrap();
             let a = AuthAssertion::from_parts(&holder.auth_certificate, &challenge, &signature)
                 .unwrap();
             verifier.verify_assertion(&a, &store, at()).unwrap()

@@ -12,8 +12,8 @@ use kazasu::apdu::Transport;
 use kazasu::card::{AuthPin, LastTry};
 use kazasu::health::sandbox::Sandbox;
 use kazasu::health::{
-    CheckinService, CheckinStore, FacilityCode, IdentityCheck, PatientCardNumber, Presentation,
-    Reservation, SqliteStore, present_card,
+    ApprovalPurpose, CheckinService, CheckinStore, FacilityStore, IdentityCheck, LinkApproval,
+    PatientCardNumber, Presentation, Reservation, SqliteStore, present_card,
 };
 use kazasu::virtual_card::VirtualTransport;
 use kazasu::virtual_card::pki::{IssueSpec, PersonaBuilder};
@@ -59,7 +59,7 @@ fn touch(
     .0
     {
         Presentation::Assertion(a) => Ok(a),
-        Presentation::StaffChecked(_) => Err("expected a PIN assertion".into()),
+        Presentation::StaffChecked { .. } => Err("expected a PIN assertion".into()),
     }
 }
 
@@ -70,15 +70,30 @@ fn main() -> Result<(), Box<dyn Error>> {
     let dir = std::env::temp_dir().join(format!("kazasu-checkin-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let desk = CheckinService::new(
-        FacilityCode::new("1312345678")?,
+        sandbox.facility()?,
         sandbox.setup.clone(),
         SqliteStore::open(dir.join("clinic.sqlite3"))?,
-        time::Duration::minutes(5),
     );
+    // The reception terminal is registered with the service once (its key signs staff approvals).
+    let terminal = sandbox.terminal()?;
+    desk.store().register_terminal(
+        desk.facility(),
+        terminal.terminal(),
+        &terminal.public_key_der()?,
+        at,
+    )?;
     let card = PatientCardNumber::new("P-000123")?;
 
-    // Once: the patient links the card to the clinic's patient card.
-    desk.link(&touch(&desk, &sandbox, reader.as_deref(), at)?, &card, at)?;
+    // Once: staff at the desk check the patient and approve linking the card to the patient card
+    // (a card can never link itself to a number on its own).
+    let assertion = touch(&desk, &sandbox, reader.as_deref(), at)?;
+    let approval = terminal.approve(
+        "nurse-07",
+        ApprovalPurpose::LinkPatientCard(card.clone()),
+        &assertion.certificate,
+        at,
+    )?;
+    desk.link(&assertion, &card, &LinkApproval::Staff(approval), at)?;
     desk.store().add_reservation(
         desk.facility(),
         &card,

@@ -12,11 +12,11 @@
 use std::error::Error;
 
 use kazasu::apdu::Transport;
-use kazasu::card::{AuthPin, LastTry};
+use kazasu::card::{AuthPin, LastTry, SignPassword};
 use kazasu::health::sandbox::{Sandbox, person_record};
 use kazasu::health::{
-    AgencyCode, EligibilityService, EligibilityStore, FacilityCode, IdentityCheck, SqliteStore,
-    present_card,
+    AgencyCode, EligibilityService, EligibilityStore, IdentityCheck, SqliteStore, present_card,
+    prove_card_holder,
 };
 use kazasu::virtual_card::VirtualTransport;
 use kazasu::virtual_card::pki::{IssueSpec, PersonaBuilder};
@@ -51,32 +51,40 @@ fn main() -> Result<(), Box<dyn Error>> {
     // its records in SQLite, and knows 山田 花子 by her agency code.
     let sandbox = Sandbox::new(0, at, &[])?;
     let agency = AgencyCode::new("AGC0000000000001")?;
+    // J-LIS tells the service which certificates are one card's (the sandbox knows its cards).
     let service = EligibilityService::new(
         sandbox.setup.clone(),
         SqliteStore::in_memory()?,
-        time::Duration::minutes(5),
+        sandbox.card_links.clone(),
     );
-    let (person, qualifications) = person_record(&PersonaBuilder::from_seed(0).build()?, &agency);
+    let persona = PersonaBuilder::from_seed(0).build()?;
+    let (person, qualifications) = person_record(&persona, &agency, at.date())?;
     service.store().put_person(&person, &qualifications)?;
 
     let pin = AuthPin::new("1234")?;
+    let password = SignPassword::new("ABC123")?;
     let check = IdentityCheck::Pin {
         pin: &pin,
         last_try: LastTry::Refuse,
     };
 
-    // Enrolment (健康保険証利用登録), once.
+    // Enrolment (健康保険証利用登録), once: both keys sign the service's challenge, and the signature
+    // certificate's name, birth date and sex must match the person's record.
     let challenge = service.issue_challenge(at)?;
-    let (presented, _) = present_card(open_card(&sandbox, reader.as_deref())?, &challenge, check)?;
-    if let kazasu::health::Presentation::Assertion(a) = &presented {
-        service.enrol(a, &agency, at)?;
-    }
+    let (proof, _) = prove_card_holder(
+        open_card(&sandbox, reader.as_deref())?,
+        &challenge,
+        &pin,
+        &password,
+        LastTry::Refuse,
+    )?;
+    service.enrol(&agency, &proof, at)?;
 
     // At every visit: the card over the reader, the PIN, the answer.
     let challenge = service.issue_challenge(at)?;
     let (presented, stats) =
         present_card(open_card(&sandbox, reader.as_deref())?, &challenge, check)?;
-    let answer = service.confirm(&FacilityCode::new("1312345678")?, &presented, at)?;
+    let answer = service.confirm(&sandbox.facility()?, &presented, at)?;
     println!("{} APDUs at the reader", stats.commands);
     println!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())

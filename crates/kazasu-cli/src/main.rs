@@ -8,6 +8,7 @@ mod demo;
 mod readers;
 mod signature;
 mod source;
+mod time_arg;
 mod virtual_card;
 
 use std::process::ExitCode;
@@ -57,6 +58,11 @@ impl Failure {
             code: 1,
             message: message.into(),
         }
+    }
+
+    /// What went wrong.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
     }
 
     /// Usage or I/O error: exit 2.

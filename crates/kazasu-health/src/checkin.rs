@@ -1,42 +1,87 @@
 //! The card as a common patient card (共通診察券): link once, then touch to check in.
 
-use kazasu_pki::{AuthAssertion, CertificateId, MemoryChallengeStore, Verifier};
+use std::sync::Arc;
+
+use kazasu_pki::{
+    AuthAssertion, CertificateId, ChallengeStore, HashAlgorithm, MemoryChallengeStore, Purpose,
+    Verifier,
+};
 use time::OffsetDateTime;
 
 use crate::HealthError;
-use crate::clinic::Presentation;
+use crate::audit::{AuditEntry, LookupMode};
+use crate::clinic::{CardHolderProof, Presentation};
 use crate::eligibility::JST;
+use crate::facility::{ApprovalPurpose, StaffApproval, verify_approval};
+use crate::identity::{RecordIdentity, match_identity};
 use crate::model::{FacilityCode, PatientCardNumber, Receipt};
 use crate::store::CheckinStore;
-use crate::verify::{VerificationSetup, authenticate};
+use crate::verify::{Accept, VerificationSetup, authenticate};
 
-/// A facility's check-in service. Links are keyed on the authentication certificate's (issuer,
-/// serial) — never on insurance numbers or the My Number — and survive renewal through the store's
-/// old → new links or a fresh authenticated re-link.
-#[derive(Debug)]
+/// Why the desk may link this card to this patient card: a card can never link itself to an
+/// arbitrary number.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum LinkApproval {
+    /// Staff at the desk checked the patient and approved on a registered facility terminal.
+    Staff(StaffApproval),
+    /// The card holder's verified identity (the signature certificate's 基本4情報, both keys
+    /// signing one challenge) matches the facility's record of the patient.
+    IdentityMatch {
+        /// The signature certificate.
+        signature_certificate: kazasu_pki::Certificate,
+        /// Its signature over the assertion's challenge.
+        signature: Vec<u8>,
+    },
+}
+
+impl LinkApproval {
+    /// The identity-match approval carried by a [`CardHolderProof`] (whose authentication
+    /// assertion is the one to link).
+    pub fn from_proof(proof: &CardHolderProof) -> Self {
+        LinkApproval::IdentityMatch {
+            signature_certificate: proof.signature_certificate.clone(),
+            signature: proof.signature.clone(),
+        }
+    }
+}
+
+/// A facility's check-in service. Links are keyed on the authentication certificate's identity —
+/// never on insurance numbers or the My Number — and survive renewal through the store's old → new
+/// links or a fresh approved re-link.
 pub struct CheckinService<S> {
     facility: FacilityCode,
     setup: VerificationSetup,
     verifier: Verifier,
-    challenges: MemoryChallengeStore,
+    challenges: Arc<dyn ChallengeStore>,
     store: S,
 }
 
+impl<S> std::fmt::Debug for CheckinService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckinService")
+            .field("facility", &self.facility)
+            .field("setup", &self.setup)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: CheckinStore> CheckinService<S> {
-    /// The check-in service of `facility`.
-    pub fn new(
-        facility: FacilityCode,
-        setup: VerificationSetup,
-        store: S,
-        challenge_lifetime: time::Duration,
-    ) -> Self {
+    /// The check-in service of `facility`; challenges live 5 minutes in memory.
+    pub fn new(facility: FacilityCode, setup: VerificationSetup, store: S) -> Self {
         Self {
             facility,
             verifier: setup.verifier(),
             setup,
-            challenges: MemoryChallengeStore::new(challenge_lifetime),
+            challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
             store,
         }
+    }
+
+    /// Keeps challenges in `challenges` (shared between desks or instances).
+    pub fn with_challenge_store(mut self, challenges: Arc<dyn ChallengeStore>) -> Self {
+        self.challenges = challenges;
+        self
     }
 
     /// The store.
@@ -63,30 +108,113 @@ impl<S: CheckinStore> CheckinService<S> {
         authenticate(
             &self.setup,
             &self.verifier,
-            &self.challenges,
+            self.challenges.as_ref(),
             &presented,
             at,
-            false,
-            false,
+            Accept::PinOnly,
         )
         .map(|(id, _)| id)
     }
 
-    /// Links the verified card holder to `card` (the first time, or again after a renewal).
+    /// Links the verified card holder to `card` (the first time, or again after a renewal), with
+    /// the desk's approval or an identity match. A patient card already linked to another card is
+    /// a conflict (unless this card renewed that one). Audited; a refusal writes no link.
     pub fn link(
         &self,
         assertion: &AuthAssertion,
         card: &PatientCardNumber,
+        approval: &LinkApproval,
         at: OffsetDateTime,
     ) -> Result<CertificateId, HealthError> {
-        let id = self.verified(assertion, at)?;
-        self.store
-            .link_patient_card(&self.facility, &id, card, at)?;
-        Ok(id)
+        let result = self.link_inner(assertion, card, approval, at);
+        let (terminal, staff) = match approval {
+            LinkApproval::Staff(a) => (Some(a.terminal.clone()), Some(a.staff.clone())),
+            LinkApproval::IdentityMatch { .. } => (None, None),
+        };
+        self.store.append_audit(&AuditEntry {
+            at,
+            facility: self.facility.clone(),
+            terminal,
+            staff,
+            certificate: Some(assertion.certificate.id()),
+            mode: LookupMode::PatientCardLink,
+            result: match &result {
+                Ok(_) => "1".to_owned(),
+                Err(e) => e.result_code().to_owned(),
+            },
+            evidence: None,
+        })?;
+        result
+    }
+
+    fn link_inner(
+        &self,
+        assertion: &AuthAssertion,
+        card: &PatientCardNumber,
+        approval: &LinkApproval,
+        at: OffsetDateTime,
+    ) -> Result<CertificateId, HealthError> {
+        match approval {
+            LinkApproval::Staff(a) => {
+                verify_approval(
+                    &self.store,
+                    a,
+                    &self.facility,
+                    &ApprovalPurpose::LinkPatientCard(card.clone()),
+                    &assertion.certificate,
+                    at,
+                )?;
+                let id = self.verified(assertion, at)?;
+                self.store
+                    .link_patient_card(&self.facility, &id, card, at)?;
+                Ok(id)
+            }
+            LinkApproval::IdentityMatch {
+                signature_certificate,
+                signature,
+            } => {
+                let record = self.store.patient(&self.facility, card)?.ok_or_else(|| {
+                    HealthError::Invalid {
+                        field: "patient card number",
+                        reason: format!("no patient {card} at this facility"),
+                    }
+                })?;
+                self.challenges
+                    .check(&assertion.challenge, at)
+                    .map_err(|p| HealthError::Rejected(p.into()))?;
+                self.verifier
+                    .validate(signature_certificate, Purpose::Signature, at)?;
+                signature_certificate.verify_message(
+                    HashAlgorithm::Sha256,
+                    &assertion.challenge,
+                    signature,
+                )?;
+                let personal =
+                    signature_certificate
+                        .personal_data()?
+                        .ok_or_else(|| HealthError::Invalid {
+                            field: "signature certificate",
+                            reason: "carries no personal data".into(),
+                        })?;
+                match_identity(
+                    &personal,
+                    &RecordIdentity {
+                        name: &record.name,
+                        birth_date: record.birth_date,
+                        sex: record.sex,
+                        address: None,
+                    },
+                )?;
+                let id = self.verified(assertion, at)?;
+                self.store
+                    .link_patient_card(&self.facility, &id, card, at)?;
+                Ok(id)
+            }
+        }
     }
 
     /// Card touch → verified assertion → patient card → the day's reservations → a receipt with the
-    /// next queue number of the day.
+    /// queue number of the day (the same one again if the patient already checked in today).
     pub fn check_in(
         &self,
         assertion: &AuthAssertion,

@@ -1,16 +1,24 @@
 //! Online insurance eligibility confirmation (医療保険のオンライン資格確認), the service side.
 
-use kazasu_pki::{AuthAssertion, CertificateId, MemoryChallengeStore, Verifier};
+use std::sync::Arc;
+
+use kazasu_pki::{
+    CertificateId, ChallengeStore, HashAlgorithm, MemoryChallengeStore, Purpose, Verifier,
+};
 use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::HealthError;
-use crate::clinic::Presentation;
+use crate::audit::{AuditEntry, LookupMode};
+use crate::clinic::{CardHolderProof, Presentation};
+use crate::facility::{ApprovalPurpose, verify_approval};
+use crate::identity::{RecordIdentity, match_identity};
+use crate::links::{CardLinkSource, TrustedLinkImport};
 use crate::model::{
-    AgencyCode, Binding, EligibilityAnswer, FacilityCode, Qualification, QualificationValidity,
-    yyyymmdd,
+    AgencyCode, Binding, EligibilityAnswer, FacilityCode, Person, Qualification,
+    QualificationValidity, ResultOfQualificationConfirmation, yyyymmdd,
 };
 use crate::store::EligibilityStore;
-use crate::verify::{VerificationSetup, authenticate};
+use crate::verify::{Accept, VerificationSetup, authenticate};
 
 /// Japan Standard Time: qualification dates are Japanese calendar days.
 pub(crate) const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
@@ -18,26 +26,71 @@ pub(crate) const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
     Err(_) => UtcOffset::UTC,
 };
 
+/// How many lookups of one kind a facility may make in a window.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct RateLimit {
+    /// Lookups allowed per window.
+    pub max: u32,
+    /// The window.
+    pub window: time::Duration,
+}
+
+impl Default for RateLimit {
+    /// 60 staff-visual lookups per facility per 10 minutes.
+    fn default() -> Self {
+        Self {
+            max: 60,
+            window: time::Duration::minutes(10),
+        }
+    }
+}
+
 /// The eligibility service: verifies what cards present, finds the person through the certificate
-/// link made at enrolment, answers with the official codes.
-#[derive(Debug)]
+/// link made at a verified enrolment, answers with the official codes, and records every lookup.
 pub struct EligibilityService<S> {
     setup: VerificationSetup,
     verifier: Verifier,
-    challenges: MemoryChallengeStore,
+    challenges: Arc<dyn ChallengeStore>,
+    card_links: Arc<dyn CardLinkSource>,
+    staff_limit: RateLimit,
     store: S,
 }
 
+impl<S> std::fmt::Debug for EligibilityService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EligibilityService")
+            .field("setup", &self.setup)
+            .field("staff_limit", &self.staff_limit)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: EligibilityStore> EligibilityService<S> {
-    /// A service verifying with `setup` (trust anchors, revocation, policy), keeping data in `store`;
-    /// challenges live `challenge_lifetime`.
-    pub fn new(setup: VerificationSetup, store: S, challenge_lifetime: time::Duration) -> Self {
+    /// A service verifying with `setup`, keeping data in `store`, asking `card_links` which
+    /// certificates are one card's. Challenges live 5 minutes in memory (see
+    /// [`EligibilityService::with_challenge_store`] to share them between instances).
+    pub fn new(setup: VerificationSetup, store: S, card_links: Arc<dyn CardLinkSource>) -> Self {
         Self {
             verifier: setup.verifier(),
             setup,
-            challenges: MemoryChallengeStore::new(challenge_lifetime),
+            challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
+            card_links,
+            staff_limit: RateLimit::default(),
             store,
         }
+    }
+
+    /// Keeps challenges in `challenges` (e.g. a [`crate::SqliteChallengeStore`] shared by several
+    /// instances).
+    pub fn with_challenge_store(mut self, challenges: Arc<dyn ChallengeStore>) -> Self {
+        self.challenges = challenges;
+        self
+    }
+
+    /// Limits staff-visual lookups per facility.
+    pub fn with_staff_visual_limit(mut self, limit: RateLimit) -> Self {
+        self.staff_limit = limit;
+        self
     }
 
     /// The store.
@@ -50,33 +103,60 @@ impl<S: EligibilityStore> EligibilityService<S> {
         Ok(self.challenges.issue(at)?)
     }
 
-    /// 健康保険証利用登録: binds the verified certificate to the person `agency` (once, with the PIN).
-    /// A rejected assertion writes nothing.
+    /// 健康保険証利用登録: binds the card to the person `agency`, once the card holder proved it is
+    /// theirs. Both keys of the card signed one challenge this service issued; the signature
+    /// certificate validates for the signature purpose; the card-link source confirms both
+    /// certificates are one card's; and the signature certificate's 基本4情報 match the person's
+    /// record (name, birth date, sex; the address where the insurer has it). Any refusal writes
+    /// nothing.
     pub fn enrol(
         &self,
-        assertion: &AuthAssertion,
         agency: &AgencyCode,
+        proof: &CardHolderProof,
         at: OffsetDateTime,
     ) -> Result<CertificateId, HealthError> {
-        if self.store.person(agency)?.is_none() {
-            return Err(HealthError::Invalid {
+        let (person, _) = self
+            .store
+            .person(agency)?
+            .ok_or_else(|| HealthError::Invalid {
                 field: "agency code",
                 reason: format!("no person {agency} in the eligibility system"),
-            });
+            })?;
+        let challenge = &proof.authentication.challenge;
+        self.challenges
+            .check(challenge, at)
+            .map_err(|p| HealthError::Rejected(kazasu_pki::Rejection::from(p)))?;
+        let sign = &proof.signature_certificate;
+        self.verifier.validate(sign, Purpose::Signature, at)?;
+        sign.verify_message(HashAlgorithm::Sha256, challenge, &proof.signature)?;
+        let auth =
+            self.verifier
+                .verify_assertion(&proof.authentication, self.challenges.as_ref(), at)?;
+        if self.card_links.authentication_for(&sign.id())? != Some(auth.id.clone()) {
+            return Err(HealthError::NotSameCard);
         }
-        let presented = Presentation::Assertion(assertion.clone());
-        let (id, _) = authenticate(
-            &self.setup,
-            &self.verifier,
-            &self.challenges,
-            &presented,
-            at,
-            false,
-            false,
-        )?;
-        self.store.link_certificate(&id, agency, at)?;
-        tracing::info!(target: "kazasu_health", certificate = %id, "enrolled");
-        Ok(id)
+        let personal = sign.personal_data()?.ok_or_else(|| HealthError::Invalid {
+            field: "signature certificate",
+            reason: "carries no personal data".into(),
+        })?;
+        match_identity(&personal, &record_of(&person))?;
+        self.store.link_certificate(&auth.id, agency, at)?;
+        tracing::info!(target: "kazasu_health", certificate = %auth.id, "enrolled");
+        Ok(auth.id)
+    }
+
+    /// Binds certificates to people from a trusted feed (the insurer / J-LIS route), without a card
+    /// holder present; returns how many links were written.
+    pub fn import_trusted_links(
+        &self,
+        import: &TrustedLinkImport,
+        at: OffsetDateTime,
+    ) -> Result<usize, HealthError> {
+        for (id, agency) in import.links() {
+            self.store.link_certificate(id, agency, at)?;
+        }
+        tracing::info!(target: "kazasu_health", origin = import.origin(), links = import.links().len(), "trusted links imported");
+        Ok(import.links().len())
     }
 
     /// Registers the facility's 照会番号 (typically its patient-card number) for the card holder; it
@@ -84,7 +164,7 @@ impl<S: EligibilityStore> EligibilityService<S> {
     pub fn register_reference_number(
         &self,
         facility: &FacilityCode,
-        assertion: &AuthAssertion,
+        assertion: &kazasu_pki::AuthAssertion,
         reference: &str,
         at: OffsetDateTime,
     ) -> Result<(), HealthError> {
@@ -98,11 +178,10 @@ impl<S: EligibilityStore> EligibilityService<S> {
         let (id, _) = authenticate(
             &self.setup,
             &self.verifier,
-            &self.challenges,
+            self.challenges.as_ref(),
             &presented,
             at,
-            false,
-            false,
+            Accept::PinOnly,
         )?;
         let agency = self.store.resolve(&id)?.ok_or(HealthError::NotEnrolled)?;
         self.store
@@ -110,26 +189,96 @@ impl<S: EligibilityStore> EligibilityService<S> {
         Ok(())
     }
 
-    /// Confirms eligibility for what the card presented at `facility`, at `at`.
+    /// Confirms eligibility for what the card presented at `facility`, at `at`; every lookup,
+    /// answered or refused, is audited.
     ///
     /// A PIN assertion must carry a challenge this service issued, unexpired and unused (a replay is
-    /// refused). A staff-checked certificate is accepted, and the answer says so. Up to three months
-    /// after the authentication certificate expired the answer carries qualification data only; after
-    /// that the card is refused.
+    /// refused). A staff-checked certificate needs the signed approval of a terminal registered for
+    /// `facility`, within the facility's rate limit. Until the end of the third month after the
+    /// month in which the authentication certificate expired (JST), the card still answers with its
+    /// qualification data, but not the information that needs the reader consent.
     pub fn confirm(
         &self,
         facility: &FacilityCode,
         presented: &Presentation,
         at: OffsetDateTime,
     ) -> Result<EligibilityAnswer, HealthError> {
+        let result = self.lookup(facility, presented, at);
+        let (terminal, staff, mode) = match presented {
+            Presentation::Assertion(_) => (None, None, LookupMode::Pin),
+            Presentation::StaffChecked { approval, .. } => (
+                Some(approval.terminal.clone()),
+                Some(approval.staff.clone()),
+                LookupMode::StaffVisual,
+            ),
+        };
+        self.store.append_audit(&AuditEntry {
+            at,
+            facility: facility.clone(),
+            terminal,
+            staff,
+            certificate: Some(presented.certificate().id()),
+            mode,
+            result: match &result {
+                Ok(_) => "1".to_owned(),
+                Err(e) => e.result_code().to_owned(),
+            },
+            evidence: None,
+        })?;
+        result
+    }
+
+    /// [`EligibilityService::confirm`], with a refusal turned into the error answer
+    /// (ProcessingResultStatus `2`, ProcessingResultCode, message), as the system answers.
+    pub fn answer(
+        &self,
+        facility: &FacilityCode,
+        presented: &Presentation,
+        at: OffsetDateTime,
+    ) -> EligibilityAnswer {
+        self.confirm(facility, presented, at)
+            .unwrap_or_else(|e| EligibilityAnswer::error(&e))
+    }
+
+    fn lookup(
+        &self,
+        facility: &FacilityCode,
+        presented: &Presentation,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        if let Presentation::StaffChecked {
+            certificate,
+            approval,
+        } = presented
+        {
+            let since = at - self.staff_limit.window;
+            if self
+                .store
+                .count_lookups(facility, LookupMode::StaffVisual, since)?
+                >= self.staff_limit.max
+            {
+                return Err(HealthError::RateLimited {
+                    facility: facility.to_string(),
+                    limit: self.staff_limit.max,
+                    window_seconds: self.staff_limit.window.whole_seconds(),
+                });
+            }
+            verify_approval(
+                &self.store,
+                approval,
+                facility,
+                &ApprovalPurpose::StaffVisualLookup,
+                certificate,
+                at,
+            )?;
+        }
         let (id, binding) = authenticate(
             &self.setup,
             &self.verifier,
-            &self.challenges,
+            self.challenges.as_ref(),
             presented,
             at,
-            true,
-            true,
+            Accept::StaffAndGrace,
         )?;
         let agency = self.store.resolve(&id)?.ok_or(HealthError::NotEnrolled)?;
         let (person, qualifications) = self
@@ -138,59 +287,85 @@ impl<S: EligibilityStore> EligibilityService<S> {
             .ok_or(HealthError::NotEnrolled)?;
         let day = at.to_offset(JST).date();
         let (validity, chosen) = judge(&qualifications, day);
-        let personal = binding != Binding::ExpiredCertificateGrace;
         let reference_number = self.store.reference_number(facility, &agency)?;
         Ok(EligibilityAnswer {
             processing_result_status: "1",
+            processing_result_code: None,
+            processing_result_message: None,
             reference_classification: "1",
-            qualification_validity: validity,
-            insurer_number: chosen.map(|q| q.insurer_number.clone()),
-            insured_card_symbol: chosen.map(|q| q.insured_card_symbol.clone()),
-            insured_identification_number: chosen.map(|q| q.insured_identification_number.clone()),
-            insured_branch_number: chosen.map(|q| q.insured_branch_number.clone()),
-            name: personal.then(|| person.name.clone()),
-            name_kana: personal.then(|| person.name_kana.clone()),
-            sex: personal.then(|| person.sex.clone()),
-            birthdate: personal.then(|| yyyymmdd(person.birth_date)),
-            insured_card_valid_date: chosen.map(|q| yyyymmdd(q.valid_from)),
-            insured_card_expiration_date: chosen.and_then(|q| q.valid_until.map(yyyymmdd)),
-            personal_family_classification: chosen
-                .map(|q| q.personal_family_classification.clone()),
-            insured_partial_contribution_ratio: chosen
-                .and_then(|q| q.insured_partial_contribution_ratio.clone()),
-            reference_number,
-            binding,
+            qualification_validity: Some(validity),
+            result_list: chosen
+                .into_iter()
+                .map(|q| result_of(&person, q, reference_number.clone()))
+                .collect(),
+            sharing_available: binding != Binding::ExpiredCertificateGrace,
+            binding: Some(binding),
         })
     }
 }
 
-/// QualificationValidity on `day`, and the qualification the answer describes.
+fn record_of(person: &Person) -> RecordIdentity<'_> {
+    RecordIdentity {
+        name: &person.name,
+        birth_date: person.birth_date,
+        sex: person.sex1,
+        address: person.address.as_deref(),
+    }
+}
+
+fn result_of(
+    person: &Person,
+    q: &Qualification,
+    reference_number: Option<String>,
+) -> ResultOfQualificationConfirmation {
+    ResultOfQualificationConfirmation {
+        insurer_number: q.insurer_number.padded(),
+        insured_card_symbol: q.insured_card_symbol.clone(),
+        insured_identification_number: q.insured_identification_number.clone(),
+        insured_branch_number: q.insured_branch_number.clone(),
+        personal_family_classification: q.personal_family_classification.clone(),
+        name: person.name.clone(),
+        name_kana: person.name_kana.clone(),
+        sex1: person.sex1,
+        sex2: person.sex2,
+        birthdate: yyyymmdd(person.birth_date),
+        insured_card_valid_date: yyyymmdd(q.valid_from),
+        insured_card_expiration_date: q.valid_until.map(yyyymmdd),
+        insured_partial_contribution_ratio: q.insured_partial_contribution_ratio.clone(),
+        elderly_recipient_contribution_ratio: q.elderly_recipient_contribution_ratio.clone(),
+        reference_number,
+    }
+}
+
+/// QualificationValidity on `day`, and the qualifications the answer lists (every match for `5`).
 fn judge(
     qualifications: &[Qualification],
     day: Date,
-) -> (QualificationValidity, Option<&Qualification>) {
+) -> (QualificationValidity, Vec<&Qualification>) {
     let valid: Vec<&Qualification> = qualifications.iter().filter(|q| q.valid_on(day)).collect();
-    match valid.as_slice() {
-        [one] => return (QualificationValidity::Valid, Some(one)),
-        [_, _, ..] => return (QualificationValidity::Multiple, None),
-        [] => {}
+    match valid.len() {
+        1 => return (QualificationValidity::Valid, valid),
+        2.. => return (QualificationValidity::Multiple, valid),
+        0 => {}
     }
     let latest = qualifications.iter().max_by_key(|q| q.valid_from);
     match latest {
-        None => (QualificationValidity::NoQualification, None),
-        Some(q) if q.valid_from > day => (QualificationValidity::InvalidNewerExists, Some(q)),
-        Some(q) => (QualificationValidity::Invalid, Some(q)),
+        None => (QualificationValidity::NoQualification, Vec::new()),
+        Some(q) if q.valid_from > day => (QualificationValidity::InvalidNewerExists, vec![q]),
+        Some(q) => (QualificationValidity::Invalid, vec![q]),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::model::InsurerNumber;
     use time::macros::date;
 
     fn q(from: Date, until: Option<Date>) -> Qualification {
         Qualification {
-            insurer_number: "06139999".into(),
+            insurer_number: InsurerNumber::new("06139992").unwrap(),
             insured_card_symbol: "記号".into(),
             insured_identification_number: "12345".into(),
             insured_branch_number: "01".into(),
@@ -198,7 +373,20 @@ mod tests {
             valid_until: until,
             personal_family_classification: "1".into(),
             insured_partial_contribution_ratio: None,
+            elderly_recipient_contribution_ratio: None,
         }
+    }
+
+    #[test]
+    fn multiple_matches_are_all_listed() {
+        let day = date!(2026 - 11 - 26);
+        let both = [
+            q(date!(2020 - 04 - 01), None),
+            q(date!(2021 - 04 - 01), None),
+        ];
+        let (validity, listed) = judge(&both, day);
+        assert_eq!(validity, QualificationValidity::Multiple);
+        assert_eq!(listed.len(), 2);
     }
 
     #[test]

@@ -30,6 +30,37 @@ pub enum HealthError {
         /// Its notAfter date.
         expired: time::Date,
     },
+    /// Enrolment or a check-in link: the card holder's identity (the signature certificate's
+    /// 基本4情報) does not match the record. Nothing was written.
+    #[error("the card holder's {field} does not match the record")]
+    Mismatch {
+        /// Which field: `name`, `birth date`, `sex` or `address`.
+        field: &'static str,
+    },
+    /// The certificate's value carries substitute characters (代替文字) or characters outside the
+    /// common set: a person must compare it with the record; it is never matched automatically.
+    #[error("the card holder's {field} has substitute characters; a person must compare it")]
+    NeedsReview {
+        /// Which field.
+        field: &'static str,
+    },
+    /// The signature and authentication certificates presented are not one card's.
+    #[error("the signature and authentication certificates are not from the same card")]
+    NotSameCard,
+    /// The request needs an authenticated facility terminal (a registered facility's signed
+    /// approval), and none was valid.
+    #[error("facility terminal not authenticated: {0}")]
+    FacilityNotAuthenticated(String),
+    /// The facility made more lookups of this kind than its limit allows in the window.
+    #[error("facility {facility} exceeded {limit} staff-checked lookups per {window_seconds} s")]
+    RateLimited {
+        /// The facility.
+        facility: String,
+        /// The limit.
+        limit: u32,
+        /// The window.
+        window_seconds: i64,
+    },
     /// A request field is invalid.
     #[error("invalid {field}: {reason}")]
     Invalid {
@@ -44,6 +75,31 @@ pub enum HealthError {
     /// A PKI input could not be processed.
     #[error("pki: {0}")]
     Pki(#[from] kazasu_pki::Error),
+}
+
+impl HealthError {
+    /// The ProcessingResultCode an error answer carries. The national system's own codes are not
+    /// public; these are kazasu's, stable across versions: `K0xxx` request, `K1xxx` card and
+    /// certificate, `K2xxx` enrolment and identity, `K3xxx` facility, `K9xxx` internal.
+    pub fn result_code(&self) -> &'static str {
+        match self {
+            HealthError::Invalid { .. } => "K0001",
+            HealthError::Card(_) => "K1001",
+            HealthError::Rejected(r) if r.code().starts_with("challenge") => "K1003",
+            HealthError::Rejected(_) => "K1002",
+            HealthError::GraceOver { .. } => "K1004",
+            HealthError::Pki(_) => "K1005",
+            HealthError::NotEnrolled => "K2001",
+            HealthError::Mismatch { .. } => "K2002",
+            HealthError::NeedsReview { .. } => "K2003",
+            HealthError::NotSameCard => "K2004",
+            HealthError::NotLinked { .. } => "K2005",
+            HealthError::FacilityNotAuthenticated(_) => "K3001",
+            HealthError::RateLimited { .. } => "K3002",
+            HealthError::Store(StoreError::Conflict(_)) => "K9002",
+            HealthError::Store(_) => "K9001",
+        }
+    }
 }
 
 /// Failures of a store.

@@ -13,10 +13,14 @@
 //!   one transaction per change, durable, concurrent desks without lost updates).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod audit;
 pub mod checkin;
 mod clinic;
 pub mod eligibility;
 mod error;
+pub mod facility;
+pub mod identity;
+pub mod links;
 pub mod model;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
@@ -24,13 +28,20 @@ pub mod sandbox;
 pub mod store;
 mod verify;
 
-pub use checkin::CheckinService;
-pub use clinic::{IdentityCheck, Presentation, present_card};
-pub use eligibility::EligibilityService;
+pub use audit::{AuditEntry, LookupMode};
+pub use checkin::{CheckinService, LinkApproval};
+pub use clinic::{CardHolderProof, IdentityCheck, Presentation, present_card, prove_card_holder};
+pub use eligibility::{EligibilityService, RateLimit};
 pub use error::{HealthError, StoreError};
+pub use facility::{ApprovalPurpose, FacilityTerminal, StaffApproval};
+pub use links::{CardLinkSource, MemoryCardLinks, TrustedLinkImport};
 pub use model::{
-    AgencyCode, Binding, EligibilityAnswer, FacilityCode, PatientCardNumber, Person, Qualification,
-    QualificationValidity, Receipt, Reservation,
+    AgencyCode, Binding, EligibilityAnswer, FacilityCode, InsuranceSex, InsurerNumber,
+    PatientCardNumber, Person, Qualification, QualificationValidity, Receipt, Reservation,
+    ResultOfQualificationConfirmation,
 };
-pub use store::{CheckinStore, EligibilityStore, RenewalStore, SqliteStore};
-pub use verify::{GRACE_MONTHS, VerificationSetup};
+pub use store::{
+    AuditStore, CheckinStore, EligibilityStore, FacilityStore, PatientRecord, RenewalStore,
+    SqliteChallengeStore, SqliteStore,
+};
+pub use verify::{GRACE_MONTHS, VerificationSetup, grace_end};

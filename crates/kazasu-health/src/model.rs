@@ -63,26 +63,140 @@ code_type!(
     |s| printable(s, 32)
 );
 
+/// Sex as the eligibility system codes it (Sex1 as printed on the card, Sex2 the actual one).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+pub enum InsuranceSex {
+    /// `1` 男.
+    #[serde(rename = "1")]
+    Male,
+    /// `2` 女.
+    #[serde(rename = "2")]
+    Female,
+    /// `3` 未設定 (not set).
+    #[serde(rename = "3")]
+    Unset,
+}
+
+impl InsuranceSex {
+    /// The official one-digit code.
+    pub fn code(self) -> &'static str {
+        match self {
+            InsuranceSex::Male => "1",
+            InsuranceSex::Female => "2",
+            InsuranceSex::Unset => "3",
+        }
+    }
+
+    /// Parses the official code.
+    pub fn from_code(code: &str) -> Result<Self, HealthError> {
+        match code {
+            "1" => Ok(InsuranceSex::Male),
+            "2" => Ok(InsuranceSex::Female),
+            "3" => Ok(InsuranceSex::Unset),
+            other => Err(HealthError::Invalid {
+                field: "sex",
+                reason: format!("{other:?} is not 1, 2 or 3"),
+            }),
+        }
+    }
+
+    /// The code for a JPKI (ISO 5218) sex: 1 male, 2 female; 0 and 9 are not set.
+    pub fn from_jpki(sex: kazasu_pki::Sex) -> Self {
+        match sex {
+            kazasu_pki::Sex::Male => InsuranceSex::Male,
+            kazasu_pki::Sex::Female => InsuranceSex::Female,
+            _ => InsuranceSex::Unset,
+        }
+    }
+}
+
+/// 保険者番号: 8 digits, or a 6-digit 国民健康保険 number (sent padded with two leading spaces); the
+/// last digit is a check digit (保険者番号設定要領: over the other digits from the right, weights 2, 1,
+/// 2, 1…, the digits of each product summed; check digit = (10 − sum mod 10) mod 10).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize)]
+#[serde(transparent)]
+pub struct InsurerNumber(String);
+
+impl InsurerNumber {
+    /// Validates the number: 8 digits, 6 digits, or 6 digits after two spaces; check digit correct.
+    pub fn new(code: &str) -> Result<Self, HealthError> {
+        let digits = code.strip_prefix("  ").unwrap_or(code);
+        let bad = |reason: String| HealthError::Invalid {
+            field: "insurer number",
+            reason,
+        };
+        if !(digits.len() == 8 || digits.len() == 6) || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad(format!("{code:?} is not 8 or 6 digits")));
+        }
+        let (body, check) = digits.split_at(digits.len() - 1);
+        let expected = insurer_check_digit(body);
+        if check.as_bytes().first().map(|b| b - b'0') != Some(expected) {
+            return Err(bad(format!("{code:?}: check digit should be {expected}")));
+        }
+        Ok(Self(digits.to_owned()))
+    }
+
+    /// The digits (6 or 8).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// As the XML sends it: 8 characters, a 6-digit number after two spaces.
+    pub fn padded(&self) -> String {
+        format!("{:>8}", self.0)
+    }
+
+    /// Whether it is a 後期高齢者医療 insurer (`39…`).
+    pub fn is_late_elderly(&self) -> bool {
+        self.0.len() == 8 && self.0.starts_with("39")
+    }
+}
+
+impl fmt::Display for InsurerNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The check digit of an insurer number's other digits.
+pub fn insurer_check_digit(body: &str) -> u8 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let product = u32::from(b.saturating_sub(b'0')) * if i % 2 == 0 { 2 } else { 1 };
+            product / 10 + product % 10
+        })
+        .sum();
+    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
+}
+
 /// A person in the eligibility system.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct Person {
     /// 機関別符号.
     pub agency_code: AgencyCode,
-    /// Name (kanji).
+    /// Name (kanji), family and given name separated by U+3000 as the system sends it.
     pub name: String,
-    /// Name in katakana.
+    /// Name in half-width katakana, as the system sends it.
     pub name_kana: String,
-    /// `1` male, `2` female.
-    pub sex: String,
+    /// Sex1: as printed on the card.
+    pub sex1: InsuranceSex,
+    /// Sex2: the actual one.
+    pub sex2: InsuranceSex,
     /// Date of birth.
     pub birth_date: Date,
+    /// Address, where the insurer has it (matched at enrolment only when present).
+    pub address: Option<String>,
 }
 
 /// One insurance qualification (資格) of a person.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 pub struct Qualification {
-    /// 保険者番号 (8 characters; leading zeros matter).
-    pub insurer_number: String,
+    /// 保険者番号.
+    pub insurer_number: InsurerNumber,
     /// 被保険者証記号.
     pub insured_card_symbol: String,
     /// 被保険者証番号.
@@ -97,6 +211,8 @@ pub struct Qualification {
     pub personal_family_classification: String,
     /// 一部負担金割合 for 後期高齢者 (e.g. `010` = 10 %).
     pub insured_partial_contribution_ratio: Option<String>,
+    /// 高齢受給者 contribution ratio for ages 70–74 (e.g. `020` = 20 %).
+    pub elderly_recipient_contribution_ratio: Option<String>,
 }
 
 impl Qualification {
@@ -113,11 +229,7 @@ impl Qualification {
                 reason: reason.into(),
             })
         };
-        if self.insurer_number.len() != 8
-            || !self.insurer_number.bytes().all(|b| b.is_ascii_digit())
-        {
-            return bad("insurer number", "must be 8 digits");
-        }
+        InsurerNumber::new(self.insurer_number.as_str())?;
         if self.insured_branch_number.len() != 2
             || !self
                 .insured_branch_number
@@ -129,10 +241,24 @@ impl Qualification {
         if !matches!(self.personal_family_classification.as_str(), "1" | "2") {
             return bad("personal/family classification", "must be 1 or 2");
         }
-        if let Some(r) = &self.insured_partial_contribution_ratio
-            && (r.len() != 3 || !r.bytes().all(|b| b.is_ascii_digit()))
+        for r in [
+            &self.insured_partial_contribution_ratio,
+            &self.elderly_recipient_contribution_ratio,
+        ]
+        .into_iter()
+        .flatten()
         {
-            return bad("contribution ratio", "must be 3 digits");
+            if r.len() != 3 || !r.bytes().all(|b| b.is_ascii_digit()) {
+                return bad("contribution ratio", "must be 3 digits");
+            }
+        }
+        if self.insured_partial_contribution_ratio.is_some()
+            && !self.insurer_number.is_late_elderly()
+        {
+            return bad(
+                "contribution ratio",
+                "InsuredPartialContributionRatio is for 後期高齢者医療 (insurer 39…) only",
+            );
         }
         Ok(())
     }
@@ -176,50 +302,91 @@ impl QualificationValidity {
 pub enum Binding {
     /// The card holder proved possession with the PIN (the card signed the service's challenge).
     CardHolder,
-    /// Staff checked the person (face or documents); the card was only read.
+    /// Staff at an authenticated facility terminal checked the person (目視確認); the card was only
+    /// read.
     StaffChecked,
-    /// The authentication certificate expired less than three months ago: qualification data only.
+    /// The authentication certificate expired, and the card is within its grace period (to the end
+    /// of the third month after the month of expiry, JST): qualification data is answered, the
+    /// medication / care information and the consent to share it are not available.
     ExpiredCertificateGrace,
 }
 
+/// One entry of the ResultList (ResultOfQualificationConfirmation), with the official field names.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResultOfQualificationConfirmation {
+    /// InsurerNumber, 8 characters (a 6-digit 国保 number after two spaces).
+    pub insurer_number: String,
+    /// InsuredCardSymbol.
+    pub insured_card_symbol: String,
+    /// InsuredIdentificationNumber.
+    pub insured_identification_number: String,
+    /// InsuredBranchNumber.
+    pub insured_branch_number: String,
+    /// PersonalFamilyClassification.
+    pub personal_family_classification: String,
+    /// Name (U+3000 between family and given name).
+    pub name: String,
+    /// NameKana (half-width katakana).
+    pub name_kana: String,
+    /// Sex1 (as printed on the card).
+    pub sex1: InsuranceSex,
+    /// Sex2 (the actual one).
+    pub sex2: InsuranceSex,
+    /// Birthdate, `yyyyMMdd`.
+    pub birthdate: String,
+    /// InsuredCardValidDate, `yyyyMMdd`.
+    pub insured_card_valid_date: String,
+    /// InsuredCardExpirationDate, `yyyyMMdd`.
+    pub insured_card_expiration_date: Option<String>,
+    /// InsuredPartialContributionRatio (後期高齢者 only).
+    pub insured_partial_contribution_ratio: Option<String>,
+    /// ElderlyRecipientContributionRatio (高齢受給者, 70–74).
+    pub elderly_recipient_contribution_ratio: Option<String>,
+    /// ReferenceNumber: the clinic's 照会番号, if it registered one.
+    pub reference_number: Option<String>,
+}
+
 /// The answer of an eligibility confirmation, with the field names of the public client libraries.
+///
+/// Refusals are answers too: ProcessingResultStatus `2` with a ProcessingResultCode and message
+/// (see [`crate::HealthError::result_code`]).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EligibilityAnswer {
-    /// ProcessingResultStatus: `1` ok.
+    /// ProcessingResultStatus: `1` ok, `2` error.
     pub processing_result_status: &'static str,
+    /// ProcessingResultCode (errors only).
+    pub processing_result_code: Option<&'static str>,
+    /// ProcessingResultMessage (errors only).
+    pub processing_result_message: Option<String>,
     /// ReferenceClassification: `1` My Number Card.
     pub reference_classification: &'static str,
-    /// QualificationValidity.
-    pub qualification_validity: QualificationValidity,
-    /// InsurerNumber.
-    pub insurer_number: Option<String>,
-    /// InsuredCardSymbol.
-    pub insured_card_symbol: Option<String>,
-    /// InsuredIdentificationNumber.
-    pub insured_identification_number: Option<String>,
-    /// InsuredBranchNumber.
-    pub insured_branch_number: Option<String>,
-    /// Name (omitted in the grace period).
-    pub name: Option<String>,
-    /// NameKana (omitted in the grace period).
-    pub name_kana: Option<String>,
-    /// Sex.
-    pub sex: Option<String>,
-    /// Birthdate, `yyyyMMdd`.
-    pub birthdate: Option<String>,
-    /// InsuredCardValidDate, `yyyyMMdd`.
-    pub insured_card_valid_date: Option<String>,
-    /// InsuredCardExpirationDate, `yyyyMMdd`.
-    pub insured_card_expiration_date: Option<String>,
-    /// PersonalFamilyClassification.
-    pub personal_family_classification: Option<String>,
-    /// InsuredPartialContributionRatio.
-    pub insured_partial_contribution_ratio: Option<String>,
-    /// ReferenceNumber: the clinic's 照会番号, if it registered one.
-    pub reference_number: Option<String>,
-    /// How the person was bound to the card.
-    pub binding: Binding,
+    /// QualificationValidity (absent on errors).
+    pub qualification_validity: Option<QualificationValidity>,
+    /// ResultList: one entry, or every match for `5` 複数該当.
+    pub result_list: Vec<ResultOfQualificationConfirmation>,
+    /// Whether medication / care information and the consent to share it may be obtained (not
+    /// during the grace period).
+    pub sharing_available: bool,
+    /// How the person was bound to the card (absent on errors).
+    pub binding: Option<Binding>,
+}
+
+impl EligibilityAnswer {
+    /// The error answer for a refusal.
+    pub fn error(error: &HealthError) -> Self {
+        Self {
+            processing_result_status: "2",
+            processing_result_code: Some(error.result_code()),
+            processing_result_message: Some(error.to_string()),
+            reference_classification: "1",
+            qualification_validity: None,
+            result_list: Vec::new(),
+            sharing_available: false,
+            binding: None,
+        }
+    }
 }
 
 /// A reservation at a facility.

@@ -4,16 +4,33 @@ use std::sync::Arc;
 
 use kazasu_pki::{
     CertificateId, ChallengeStore, Purpose, Rejection, RevocationQuery, RevocationSource,
-    RevocationStatus, TrustStore, Verifier, VerifierOptions,
+    RevocationStatus, TrustStore, ValidatedPath, Verifier, VerifierOptions,
 };
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, Month, OffsetDateTime, Time};
 
 use crate::HealthError;
 use crate::clinic::Presentation;
 use crate::model::Binding;
 
-/// How long after its authentication certificate expires a card still answers qualification queries.
+/// How long after its authentication certificate expires a card still answers qualification queries:
+/// to the end of the third month after the month of expiry (JST).
 pub const GRACE_MONTHS: u8 = 3;
+
+/// The last second of a card's grace period: the end of the [`GRACE_MONTHS`]th month after the month
+/// (in JST) in which the authentication certificate expired, 23:59:59 JST. Expiry 4/12 → 7/31.
+pub fn grace_end(not_after: OffsetDateTime) -> OffsetDateTime {
+    let expired = not_after.to_offset(crate::eligibility::JST).date();
+    let first = Date::from_calendar_date(expired.year(), expired.month(), 1).unwrap_or(expired);
+    let month = add_months(first, GRACE_MONTHS);
+    let last = Date::from_calendar_date(
+        month.year(),
+        month.month(),
+        time::util::days_in_month(month.month(), month.year()),
+    )
+    .unwrap_or(month);
+    last.with_time(Time::from_hms(23, 59, 59).unwrap_or(Time::MIDNIGHT))
+        .assume_offset(crate::eligibility::JST)
+}
 
 /// What a service verifies cards with: trust anchors, a revocation source and the policy.
 #[derive(Clone)]
@@ -42,30 +59,6 @@ impl VerificationSetup {
             .with_shared_revocation(Arc::clone(&self.revocation))
             .with_options(self.options.clone())
     }
-
-    /// A verifier that checks a path as of an expired certificate's last valid second but asks the
-    /// revocation source about `now`: a card revoked since must not get the grace period.
-    fn grace_verifier(&self, now: OffsetDateTime) -> Verifier {
-        Verifier::new(self.trust.clone())
-            .with_revocation(StatusNow {
-                inner: Arc::clone(&self.revocation),
-                now,
-            })
-            .with_options(self.options.clone())
-    }
-}
-
-struct StatusNow {
-    inner: Arc<dyn RevocationSource>,
-    now: OffsetDateTime,
-}
-
-impl RevocationSource for StatusNow {
-    fn status(&self, query: &RevocationQuery<'_>) -> RevocationStatus {
-        let mut q = *query;
-        q.at = self.now;
-        self.inner.status(&q)
-    }
 }
 
 /// `date` plus `months` calendar months, clamped to the month's last day.
@@ -78,72 +71,98 @@ pub(crate) fn add_months(date: Date, months: u8) -> Date {
     Date::from_calendar_date(year, month, day).unwrap_or(date)
 }
 
-/// Verifies a presentation at `at`. `allow_staff` and `allow_grace` say what the caller accepts.
+/// What a flow accepts besides a PIN assertion at the request time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Accept {
+    /// A PIN assertion with a valid certificate only.
+    PinOnly,
+    /// Also a staff-checked certificate (the caller checked the facility approval) and the grace
+    /// period after the certificate's expiry.
+    StaffAndGrace,
+}
+
+/// Verifies a presentation at `at`.
 pub(crate) fn authenticate(
     setup: &VerificationSetup,
     verifier: &Verifier,
     challenges: &dyn ChallengeStore,
     presented: &Presentation,
     at: OffsetDateTime,
-    allow_staff: bool,
-    allow_grace: bool,
+    accept: Accept,
 ) -> Result<(CertificateId, Binding), HealthError> {
-    let (certificate, first) = match presented {
-        Presentation::Assertion(a) => (
-            &a.certificate,
-            verifier
-                .verify_assertion(a, challenges, at)
-                .map(|v| (v.id, Binding::CardHolder)),
-        ),
-        Presentation::StaffChecked(c) => {
-            if !allow_staff {
+    let certificate = presented.certificate();
+    let first = match presented {
+        Presentation::Assertion(a) => verifier
+            .verify_assertion(a, challenges, at)
+            .map(|v| (v.id, Binding::CardHolder)),
+        Presentation::StaffChecked { certificate, .. } => {
+            if accept == Accept::PinOnly {
                 return Err(HealthError::Invalid {
                     field: "presentation",
                     reason: "this flow needs the card holder's PIN".into(),
                 });
             }
-            (
-                c,
-                verifier
-                    .validate(c, Purpose::Authentication, at)
-                    .map(|_| (c.id(), Binding::StaffChecked)),
-            )
+            verifier
+                .validate(certificate, Purpose::Authentication, at)
+                .map(|_| (certificate.id(), Binding::StaffChecked))
         }
     };
     match first {
         Ok(ok) => Ok(ok),
         Err(Rejection::Expired { not_after, .. })
-            if allow_grace && not_after == certificate.not_after() =>
+            if accept == Accept::StaffAndGrace && not_after == certificate.not_after() =>
         {
-            let limit = add_months(not_after.date(), GRACE_MONTHS);
-            if at.date() > limit {
+            if at > grace_end(not_after) {
                 return Err(HealthError::GraceOver {
-                    expired: not_after.date(),
+                    expired: not_after.to_offset(crate::eligibility::JST).date(),
                 });
             }
-            // Everything else must hold as it did on the certificate's last valid second, and the
-            // card must not be revoked now.
+            // Everything must have held on the certificate's last valid second, revocation
+            // included: a card revoked before it expired gets no grace.
             let last_valid = not_after;
-            let verifier = setup.grace_verifier(at);
-            match presented {
+            let path = match presented {
                 Presentation::Assertion(a) => {
-                    verifier.verify_assertion(a, challenges, last_valid)?
+                    verifier.verify_assertion(a, challenges, last_valid)?.path
                 }
-                Presentation::StaffChecked(c) => {
-                    verifier.validate(c, Purpose::Authentication, last_valid)?;
-                    return Ok((c.id(), Binding::ExpiredCertificateGrace));
+                Presentation::StaffChecked { certificate, .. } => {
+                    verifier.validate(certificate, Purpose::Authentication, last_valid)?
                 }
             };
+            // And what is known today: a revocation listed now (dated before expiry) also ends it.
+            refuse_if_revoked_now(setup, &path, at)?;
             Ok((certificate.id(), Binding::ExpiredCertificateGrace))
         }
         Err(rejection) => Err(rejection.into()),
     }
 }
 
+fn refuse_if_revoked_now(
+    setup: &VerificationSetup,
+    path: &ValidatedPath,
+    now: OffsetDateTime,
+) -> Result<(), HealthError> {
+    let chain = path.chain();
+    let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
+        return Ok(());
+    };
+    if let RevocationStatus::Revoked(entry) = setup
+        .revocation
+        .status(&RevocationQuery::new(leaf, issuer, now))
+    {
+        return Err(HealthError::Rejected(Rejection::Revoked {
+            subject: leaf.subject().to_owned(),
+            serial: leaf.serial_hex(),
+            revoked_at: entry.revoked_at,
+            reason: entry.reason,
+        }));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::date;
+    use time::macros::{date, datetime};
 
     #[test]
     fn months_clamp_to_the_month_end() {
@@ -151,5 +170,23 @@ mod tests {
         assert_eq!(add_months(date!(2026 - 11 - 30), 3), date!(2027 - 02 - 28));
         assert_eq!(add_months(date!(2027 - 11 - 30), 3), date!(2028 - 02 - 29));
         assert_eq!(add_months(date!(2026 - 10 - 15), 3), date!(2027 - 01 - 15));
+    }
+
+    #[test]
+    fn grace_ends_with_the_third_month_after_expiry_jst() {
+        // Expiry 4/12 (JST) → usable through 7/31 23:59:59 JST.
+        assert_eq!(
+            grace_end(datetime!(2026-04-12 23:59:59 +9)),
+            datetime!(2026-07-31 23:59:59 +9)
+        );
+        // 4/30 23:00 UTC is already 5/1 in Japan.
+        assert_eq!(
+            grace_end(datetime!(2026-04-30 23:00 UTC)),
+            datetime!(2026-08-31 23:59:59 +9)
+        );
+        assert_eq!(
+            grace_end(datetime!(2026-11-30 12:00 +9)),
+            datetime!(2027-02-28 23:59:59 +9)
+        );
     }
 }

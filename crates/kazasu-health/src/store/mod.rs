@@ -2,12 +2,13 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteChallengeStore, SqliteStore};
 
 use kazasu_pki::CertificateId;
 use time::{Date, OffsetDateTime};
 
 use crate::StoreError;
+use crate::audit::{AuditEntry, LookupMode};
 use crate::model::{
     AgencyCode, FacilityCode, PatientCardNumber, Person, Qualification, Reservation,
 };
@@ -25,8 +26,53 @@ pub trait RenewalStore: Send + Sync {
     fn lineage(&self, id: &CertificateId) -> Result<Vec<CertificateId>, StoreError>;
 }
 
+/// Registered facility terminals and the approvals they sent.
+pub trait FacilityStore: Send + Sync {
+    /// Registers (or replaces) the public key (SubjectPublicKeyInfo DER) of a facility terminal.
+    fn register_terminal(
+        &self,
+        facility: &FacilityCode,
+        terminal: &str,
+        public_key_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The registered key of a facility terminal.
+    fn terminal_key(
+        &self,
+        facility: &FacilityCode,
+        terminal: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Uses an approval nonce: `false` when it was used before. Nonces are kept until `until`.
+    fn use_nonce(
+        &self,
+        facility: &FacilityCode,
+        nonce: &[u8],
+        until: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The audit trail of lookups.
+pub trait AuditStore: Send + Sync {
+    /// Appends an entry.
+    fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Lookups of `mode` by `facility` at or after `since` (for rate limits).
+    fn count_lookups(
+        &self,
+        facility: &FacilityCode,
+        mode: LookupMode,
+        since: OffsetDateTime,
+    ) -> Result<u32, StoreError>;
+
+    /// The entries of `facility` (all facilities when `None`), oldest first.
+    fn audit_trail(&self, facility: Option<&FacilityCode>) -> Result<Vec<AuditEntry>, StoreError>;
+}
+
 /// The eligibility system's data: people, qualifications, certificate links.
-pub trait EligibilityStore: RenewalStore {
+pub trait EligibilityStore: RenewalStore + FacilityStore + AuditStore {
     /// Records a person and their qualifications (the insurers' data), replacing earlier ones.
     fn put_person(
         &self,
@@ -40,7 +86,8 @@ pub trait EligibilityStore: RenewalStore {
         agency: &AgencyCode,
     ) -> Result<Option<(Person, Vec<Qualification>)>, StoreError>;
 
-    /// Binds a certificate to a person (enrolment). A certificate binds to one person only.
+    /// Binds a certificate to a person (after a verified enrolment, or from a trusted feed). A
+    /// certificate binds to one person only.
     fn link_certificate(
         &self,
         id: &CertificateId,
@@ -67,10 +114,37 @@ pub trait EligibilityStore: RenewalStore {
     ) -> Result<Option<String>, StoreError>;
 }
 
+/// What a facility's own records say about a patient (to match a card holder against).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PatientRecord {
+    /// Name.
+    pub name: String,
+    /// Date of birth.
+    pub birth_date: Date,
+    /// Sex as printed on the card.
+    pub sex: crate::model::InsuranceSex,
+}
+
 /// A facility's check-in data: patient-card links, reservations, queue numbers.
-pub trait CheckinStore: RenewalStore {
+pub trait CheckinStore: RenewalStore + FacilityStore + AuditStore {
+    /// Records (or replaces) the facility's record of a patient.
+    fn put_patient(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+        record: &PatientRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The facility's record of a patient.
+    fn patient(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+    ) -> Result<Option<PatientRecord>, StoreError>;
+
     /// Links a certificate identity to a patient card at a facility (replacing an earlier link of
-    /// that certificate).
+    /// that certificate). A patient card already linked to another card that is not an earlier
+    /// certificate of this one (per the renewal links) is a [`StoreError::Conflict`].
     fn link_patient_card(
         &self,
         facility: &FacilityCode,
@@ -103,6 +177,7 @@ pub trait CheckinStore: RenewalStore {
     ) -> Result<Vec<Reservation>, StoreError>;
 
     /// Records a check-in and hands out the next queue number of the facility's day, atomically.
+    /// A patient card that already checked in that day gets its number again (idempotent).
     fn check_in(
         &self,
         facility: &FacilityCode,

@@ -1,0 +1,66 @@
+//! The audit trail: one row for every lookup of a person's data, refused or answered.
+
+use kazasu_pki::CertificateId;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::model::FacilityCode;
+
+/// How the card was presented for a lookup.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LookupMode {
+    /// The card holder's PIN (the card signed the service's challenge).
+    Pin,
+    /// Staff-visual mode (目視確認) at an authenticated facility terminal.
+    StaffVisual,
+    /// 健康保険証利用登録.
+    Enrolment,
+    /// Linking a card to a patient card at a facility.
+    PatientCardLink,
+}
+
+impl LookupMode {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupMode::Pin => "pin",
+            LookupMode::StaffVisual => "staff_visual",
+            LookupMode::Enrolment => "enrolment",
+            LookupMode::PatientCardLink => "patient_card_link",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pin" => LookupMode::Pin,
+            "staff_visual" => LookupMode::StaffVisual,
+            "enrolment" => LookupMode::Enrolment,
+            "patient_card_link" => LookupMode::PatientCardLink,
+            _ => return None,
+        })
+    }
+}
+
+/// One audited lookup. Holds no personal data: the certificate id is an opaque reference.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct AuditEntry {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Which facility asked.
+    pub facility: FacilityCode,
+    /// Which terminal (staff-approved requests).
+    pub terminal: Option<String>,
+    /// Which staff member (staff-approved requests).
+    pub staff: Option<String>,
+    /// Which card (its authentication certificate), when it could be read.
+    pub certificate: Option<CertificateId>,
+    /// How the card was presented.
+    pub mode: LookupMode,
+    /// `1` answered, or the ProcessingResultCode of the refusal.
+    pub result: String,
+    /// Evidence recorded with the lookup (e.g. a chip-genuineness result).
+    pub evidence: Option<String>,
+}
