@@ -275,10 +275,11 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
         key_slot: 1,
         ..IssueSpec::default()
     };
-    let old_id = first.certificate.id();
+    let no_aki = || failure("the card's certificate has no AuthorityKeyIdentifier");
+    let old_id = first.certificate.id().ok_or_else(no_aki)?;
     let challenge = eligibility.issue_challenge(at).map_err(failure)?;
     let renewed_assertion = assertion(touch(&renewed)?, &challenge, with_pin).map_err(failure)?;
-    let new_id = renewed_assertion.certificate.id();
+    let new_id = renewed_assertion.certificate.id().ok_or_else(no_aki)?;
     let imported = eligibility
         .store()
         .import_renewals(&[(old_id.clone(), new_id.clone())])

@@ -106,7 +106,7 @@ pub(crate) fn authenticate(
                 c,
                 verifier
                     .validate(c, Purpose::Authentication, at)
-                    .map(|_| (c.id(), Binding::StaffChecked)),
+                    .map(|path| (path.leaf_id(), Binding::StaffChecked)),
             )
         }
     };
@@ -125,16 +125,15 @@ pub(crate) fn authenticate(
             // card must not be revoked now.
             let last_valid = not_after;
             let verifier = setup.grace_verifier(at);
-            match presented {
+            let id = match presented {
                 Presentation::Assertion(a) => {
-                    verifier.verify_assertion(a, challenges, last_valid)?
+                    verifier.verify_assertion(a, challenges, last_valid)?.id
                 }
-                Presentation::StaffChecked(c) => {
-                    verifier.validate(c, Purpose::Authentication, last_valid)?;
-                    return Ok((c.id(), Binding::ExpiredCertificateGrace));
-                }
+                Presentation::StaffChecked(c) => verifier
+                    .validate(c, Purpose::Authentication, last_valid)?
+                    .leaf_id(),
             };
-            Ok((certificate.id(), Binding::ExpiredCertificateGrace))
+            Ok((id, Binding::ExpiredCertificateGrace))
         }
         Err(rejection) => Err(rejection.into()),
     }

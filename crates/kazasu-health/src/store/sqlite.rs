@@ -216,7 +216,7 @@ impl RenewalStore for SqliteStore {
             added += tx.execute(
                 "INSERT INTO renewals (new_issuer, new_serial, old_issuer, old_serial) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(new_issuer, new_serial) DO NOTHING",
-                params![new.issuer, new.serial, old.issuer, old.serial],
+                params![new.issuer_key_id_hex(), new.serial_hex(), old.issuer_key_id_hex(), old.serial_hex()],
             )?;
         }
         tx.commit()?;
@@ -355,7 +355,7 @@ impl EligibilityStore for SqliteStore {
         let existing: Option<String> = tx
             .query_row(
                 "SELECT agency_code FROM certificate_links WHERE issuer = ?1 AND serial = ?2",
-                params![id.issuer, id.serial],
+                params![id.issuer_key_id_hex(), id.serial_hex()],
                 |r| r.get(0),
             )
             .optional()?;
@@ -370,7 +370,7 @@ impl EligibilityStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO certificate_links (issuer, serial, agency_code, linked_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id.issuer, id.serial, agency.as_str(), timestamp(at)],
+            params![id.issuer_key_id_hex(), id.serial_hex(), agency.as_str(), timestamp(at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -382,7 +382,7 @@ impl EligibilityStore for SqliteStore {
             let agency: Option<String> = conn
                 .query_row(
                     "SELECT agency_code FROM certificate_links WHERE issuer = ?1 AND serial = ?2",
-                    params![cert.issuer, cert.serial],
+                    params![cert.issuer_key_id_hex(), cert.serial_hex()],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -433,12 +433,13 @@ fn lineage(conn: &Connection, id: &CertificateId) -> Result<Vec<CertificateId>, 
         let older: Option<(String, String)> = conn
             .query_row(
                 "SELECT old_issuer, old_serial FROM renewals WHERE new_issuer = ?1 AND new_serial = ?2",
-                params![last.issuer, last.serial],
+                params![last.issuer_key_id_hex(), last.serial_hex()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((issuer, serial)) = older else { break };
-        let older = CertificateId { issuer, serial };
+        let older = CertificateId::from_hex_parts(&issuer, &serial)
+            .map_err(|e| corrupt("renewals", e.to_string()))?;
         if out.contains(&older) || out.len() >= MAX_LINEAGE {
             return Err(corrupt(
                 "renewals",
@@ -463,7 +464,7 @@ impl CheckinStore for SqliteStore {
         tx.execute(
             "INSERT INTO patient_cards (facility, issuer, serial, patient_card, linked_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(facility, issuer, serial) DO UPDATE SET patient_card = ?4, linked_at = ?5",
-            params![facility.as_str(), id.issuer, id.serial, card.as_str(), timestamp(at)],
+            params![facility.as_str(), id.issuer_key_id_hex(), id.serial_hex(), card.as_str(), timestamp(at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -479,7 +480,7 @@ impl CheckinStore for SqliteStore {
             let card: Option<String> = conn
                 .query_row(
                     "SELECT patient_card FROM patient_cards WHERE facility = ?1 AND issuer = ?2 AND serial = ?3",
-                    params![facility.as_str(), cert.issuer, cert.serial],
+                    params![facility.as_str(), cert.issuer_key_id_hex(), cert.serial_hex()],
                     |r| r.get(0),
                 )
                 .optional()?;
