@@ -173,14 +173,16 @@ impl CertificateId {
                 "serial must be lower-case hex without leading zeros",
             ));
         }
-        if issuer_key_id.is_empty() || issuer_key_id.len() % 2 != 0 || !is_lower_hex(issuer_key_id)
+        if issuer_key_id.is_empty()
+            || !issuer_key_id.len().is_multiple_of(2)
+            || !is_lower_hex(issuer_key_id)
         {
             return Err(Error::der(
                 "certificate id",
                 "issuer key id must be non-empty lower-case hex of even length",
             ));
         }
-        let padded = if serial.len() % 2 == 1 {
+        let padded = if !serial.len().is_multiple_of(2) {
             format!("0{serial}")
         } else {
             serial.to_owned()

@@ -514,7 +514,7 @@ impl Crl {
         self.this_update
     }
 
-    /// nextUpdate.
+    /// nextUpdate (a CRL without one parses, but [`crate::CrlSet`] does not use it).
     pub fn next_update(&self) -> Option<OffsetDateTime> {
         self.next_update
     }

@@ -74,6 +74,10 @@ impl<T: RevocationSource + ?Sized> RevocationSource for &T {
 /// name the issuer, drops those signed by another key of the same name (another generation, told
 /// apart by the CRL's AuthorityKeyIdentifier), checks the signature and the thisUpdate/nextUpdate
 /// window, and looks the serial up in the freshest usable one.
+///
+/// Fail-closed rules: a CRL with an unsupported critical extension, or without nextUpdate, is not
+/// used; a CRL with an entry carrying an unsupported critical entry extension is not used to call
+/// any certificate good (RFC 5280 §5.3), but a certificate it lists is reported revoked.
 #[derive(Debug, Default)]
 pub struct CrlSet {
     crls: Vec<Crl>,
