@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 
 use kazasu_pki::time::OffsetDateTime;
-use kazasu_pki::{Certificate, Purpose, RevocationPolicy, Verifier, VerifierOptions};
+use kazasu_pki::{Certificate, CertificateId, Purpose, RevocationPolicy, Verifier, VerifierOptions};
 use libfuzzer_sys::fuzz_target;
 
 fn verifier() -> &'static Verifier {
@@ -25,9 +25,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = (
         cert.subject(),
         cert.issuer(),
-        cert.id().to_string(),
         cert.kind(),
+        cert.legacy_id().to_string(),
     );
+    // The id from the certificate alone round-trips through its text form.
+    if let Some(id) = cert.id() {
+        assert_eq!(id.to_string().parse::<CertificateId>().ok(), Some(id));
+    }
     let _ = (
         cert.serial_hex(),
         cert.key_usage().map(|k| k.names()),
@@ -46,8 +50,14 @@ fuzz_target!(|data: &[u8]| {
     );
     let at = OffsetDateTime::from_unix_timestamp(1_767_225_600).expect("constant");
     for purpose in [Purpose::Authentication, Purpose::Signature] {
-        if let Err(e) = verifier().validate_with(&cert, std::slice::from_ref(&cert), purpose, at) {
-            let _ = (e.to_string(), e.code());
+        match verifier().validate_with(&cert, std::slice::from_ref(&cert), purpose, at) {
+            Ok(path) => {
+                let id = path.leaf_id();
+                assert_eq!(id.to_string().parse::<CertificateId>().ok(), Some(id));
+            }
+            Err(e) => {
+                let _ = (e.to_string(), e.code());
+            }
         }
     }
     let _ = cert.verify_message(kazasu_pki::HashAlgorithm::Sha256, data, cert.signature());

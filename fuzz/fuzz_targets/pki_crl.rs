@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
         crl.this_update(),
         crl.next_update(),
         crl.crl_number(),
+        crl.unsupported_critical_entry_extension(),
     );
     // Serials taken from the input itself, of every length up to 24 octets.
     for len in 0..=data.len().min(24) {

@@ -1,7 +1,7 @@
 #![no_main]
 //! Arbitrary bytes as a subjectAltName with JPKI personal data, and as its text fields.
 
-use kazasu_pki::{BirthDate, CertificateId, PersonalData, Sex};
+use kazasu_pki::{BirthDate, CertificateId, LegacyCertificateId, PersonalData, Sex};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +23,12 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = Sex::from_code(text);
         if let Ok(id) = text.parse::<CertificateId>() {
-            assert_eq!(id.to_string().parse::<CertificateId>().ok(), Some(id));
+            // Canonical: what parses prints back as the same text, and is never a legacy id.
+            assert_eq!(id.to_string(), text);
+            assert!(text.parse::<LegacyCertificateId>().is_err());
+        }
+        if let Ok(id) = text.parse::<LegacyCertificateId>() {
+            assert_eq!(id.to_string().parse::<LegacyCertificateId>().ok(), Some(id));
         }
     }
 });

@@ -7,8 +7,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
-use kazasu_pki::time::OffsetDateTime;
 use kazasu_pki::time::format_description::well_known::Rfc3339;
+use kazasu_pki::time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 use kazasu_pki::{
     Certificate, Crl, CrlSet, PersonalData, Purpose, Rejection, RevocationPolicy, RevocationStatus,
     TrustStore, ValidatedPath, Verifier, VerifierOptions,
@@ -85,8 +85,9 @@ pub(crate) struct TrustArgs {
     /// Revocation policy. Default: required when a --crl is given, off otherwise.
     #[arg(long, value_enum)]
     revocation: Option<RevocationArg>,
-    /// Verification time, RFC 3339 (e.g. 2026-01-01T09:00:00+09:00). Default: now.
-    #[arg(long, value_name = "RFC3339")]
+    /// Verification time: RFC 3339 (e.g. 2026-01-01T09:00:00+09:00), or a date YYYY-MM-DD meaning
+    /// the start of that day in Japan (00:00:00+09:00). Default: now.
+    #[arg(long, value_name = "TIME|DATE")]
     at: Option<String>,
 }
 
@@ -153,6 +154,42 @@ fn colon_hex(bytes: &[u8]) -> String {
         .join(":")
 }
 
+/// Japan Standard Time, UTC+9 (no daylight saving).
+const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(offset) => offset,
+    Err(_) => UtcOffset::UTC,
+};
+
+/// `--at`: RFC 3339, or `YYYY-MM-DD` = 00:00:00 JST of that day (the first instant of the day
+/// in Japan, where JPKI certificates and CRLs are issued).
+pub(crate) fn parse_at(s: &str) -> Result<OffsetDateTime, String> {
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let b = s.as_bytes();
+    let is_date_shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !is_date_shape {
+        return Err("neither an RFC 3339 time nor a YYYY-MM-DD date".into());
+    }
+    let field = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u16>().ok());
+    let (Some(year), Some(month), Some(day)) = (field(0..4), field(5..7), field(8..10)) else {
+        return Err("not a YYYY-MM-DD date".into());
+    };
+    let month = u8::try_from(month)
+        .ok()
+        .and_then(|m| Month::try_from(m).ok())
+        .ok_or_else(|| format!("month {month} does not exist"))?;
+    let day = u8::try_from(day).map_err(|_| format!("day {day} does not exist"))?;
+    let date = Date::from_calendar_date(i32::from(year), month, day)
+        .map_err(|e| format!("not a calendar date: {e}"))?;
+    Ok(PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(JST))
+}
+
 /// What `verify` needs beyond the certificate.
 pub(crate) struct Setup {
     pub(crate) verifier: Verifier,
@@ -163,8 +200,7 @@ pub(crate) struct Setup {
 impl TrustArgs {
     pub(crate) fn setup(&self) -> Result<Setup, Failure> {
         let at = match &self.at {
-            Some(s) => OffsetDateTime::parse(s, &Rfc3339)
-                .map_err(|e| Failure::usage(format!("--at {s:?} is not RFC 3339: {e}")))?,
+            Some(s) => parse_at(s).map_err(|e| Failure::usage(format!("--at {s:?}: {e}")))?,
             None => OffsetDateTime::now_utc(),
         };
         let trust = if self.trust.is_empty() {
@@ -238,6 +274,7 @@ pub(crate) fn certificate_json(c: &Certificate) -> Value {
         "subject_key_id": c.subject_key_id().map(colon_hex),
         "authority_key_id": c.authority_key_id().and_then(|a| a.key_id.as_deref()).map(colon_hex),
         "id": c.id(),
+        "legacy_id": c.legacy_id().to_string(),
         "sha256_fingerprint": colon_hex(&c.fingerprint_sha256()),
     });
     if let Some(identity) = c.auth_identity() {
@@ -280,7 +317,11 @@ fn show(args: &ShowArgs) -> Result<(), Failure> {
     if let Some(aki) = cert.authority_key_id().and_then(|a| a.key_id.as_deref()) {
         println!("authority key id:  {}", colon_hex(aki));
     }
-    println!("id (link by):      {}", cert.id());
+    match cert.id() {
+        Some(id) => println!("id (link by):      {id}"),
+        None => println!("id (link by):      (no AuthorityKeyIdentifier: see `cert verify`)"),
+    }
+    println!("legacy id:         {}", cert.legacy_id());
     if let Some(identity) = cert.auth_identity() {
         println!("identity (opaque): {identity}");
     }
@@ -356,7 +397,7 @@ pub(crate) fn report(
                     "valid": true,
                     "purpose": purpose,
                     "at": rfc3339(at),
-                    "id": path.leaf().id(),
+                    "id": path.leaf_id(),
                     "chain": path.chain().iter().map(|c| json!({
                         "subject": c.subject(),
                         "serial": c.serial_hex(),
@@ -373,7 +414,7 @@ pub(crate) fn report(
                     .map(|c| format!("{} [key {}]", c.subject(), colon_hex(c.key_id())))
                     .collect();
                 println!("  path:       {}", chain.join("\n           <- "));
-                println!("  id:         {}", path.leaf().id());
+                println!("  id:         {}", path.leaf_id());
                 println!("  revocation: {}", revocation_text(&path));
             }
             Ok(())
@@ -411,4 +452,36 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         .verifier
         .validate_with(&cert, &setup.intermediates, purpose, setup.at);
     report(result, purpose, setup.at, args.json, "certificate")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_takes_rfc3339_or_a_date_at_midnight_in_japan() {
+        let t = parse_at("2026-01-01T09:00:00+09:00").unwrap();
+        assert_eq!(t.unix_timestamp(), 1_767_225_600);
+        let d = parse_at("2026-01-01").unwrap();
+        // 2026-01-01T00:00:00+09:00 = 2025-12-31T15:00:00Z.
+        assert_eq!(d.unix_timestamp(), 1_767_225_600 - 9 * 3600);
+        assert_eq!(d.offset().whole_hours(), 9);
+        assert_eq!(rfc3339(d), "2026-01-01T00:00:00+09:00");
+        assert_eq!(parse_at("2024-02-29").unwrap().day(), 29);
+        for bad in [
+            "",
+            "2026-1-01",
+            "2026/01/01",
+            "2026-01-01 ",
+            "2026-13-01",
+            "2026-00-10",
+            "2025-02-29",
+            "2026-04-31",
+            "+2026-01-01",
+            "２０２６-01-01",
+            "next tuesday",
+        ] {
+            assert!(parse_at(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -282,3 +282,103 @@ fn signature_verify() {
     args.push("--digest".into());
     assert_eq!(run(args).status.code(), Some(2));
 }
+
+#[test]
+fn at_accepts_a_date_meaning_midnight_in_japan() {
+    // The holder certificates are valid from 2025-01-01T00:00:00Z = 09:00 JST. `--at 2025-01-01`
+    // is 00:00 JST that day, nine hours earlier: not yet valid. `--at 2025-01-02` is valid.
+    let dir = exported();
+    let d = dir.path();
+    let verify = |at: &str| {
+        let mut args = vec!["cert".into(), "verify".into(), p(d, "auth.pem")];
+        args.extend(trust_args(d));
+        args.extend(["--at".into(), at.into(), "--json".into()]);
+        let out = run(args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+    let (code, v) = verify("2025-01-01");
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["reason"], "not_yet_valid");
+    assert_eq!(v["at"], "2025-01-01T00:00:00+09:00");
+    let (code, v) = verify("2025-01-02");
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["at"], "2025-01-02T00:00:00+09:00");
+    // The id links by the issuer's key, in the kid: form.
+    assert!(v["id"].as_str().unwrap().starts_with("kid:"), "{v}");
+    // The same instant written in RFC 3339 gives the same answer.
+    let (code, v) = verify("2025-01-01T15:00:00Z");
+    assert_eq!(code, Some(0), "{v}");
+    // Not a date, not a time: unusable input.
+    for bad in ["2025-02-30", "2025-1-2", "20250102"] {
+        let mut args = vec!["cert".into(), "verify".into(), p(d, "auth.pem")];
+        args.extend(trust_args(d));
+        args.extend(["--at".into(), bad.into()]);
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).contains("--at"), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn signature_verify_accepts_a_date() {
+    let dir = exported();
+    let d = dir.path();
+    let message = b"signed on a day";
+    // Slot 0's signature key is fixture key 5.
+    let sig = SignatureAlgorithm::Sha256WithRsa
+        .sign(&fixture_key(5).unwrap(), message)
+        .unwrap();
+    std::fs::write(d.join("msg"), message).unwrap();
+    std::fs::write(d.join("sig"), &sig).unwrap();
+    let run_at = |at: &str| {
+        let mut args = vec![
+            "signature".into(),
+            "verify".into(),
+            "--cert".into(),
+            p(d, "sign.pem"),
+            "--in".into(),
+            p(d, "msg"),
+            "--sig".into(),
+            p(d, "sig"),
+            "--purpose".into(),
+            "sign".into(),
+            "--at".into(),
+            at.into(),
+            "--json".into(),
+        ];
+        args.extend(trust_args(d));
+        let out = run(args);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), v)
+    };
+    let (code, v) = run_at("2025-06-01");
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["at"], "2025-06-01T00:00:00+09:00");
+    let (code, v) = run_at("2025-01-01");
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["reason"], "not_yet_valid");
+}
+
+#[test]
+fn show_prints_the_key_based_id_and_the_legacy_id() {
+    let dir = exported();
+    let out = kazasu(&["cert", "show", &p(dir.path(), "auth.der"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = v["id"].as_str().unwrap();
+    let aki = v["authority_key_id"]
+        .as_str()
+        .unwrap()
+        .replace(':', "")
+        .to_lowercase();
+    assert_eq!(id, format!("kid:{}@{aki}", v["serial"].as_str().unwrap()));
+    assert_eq!(
+        v["legacy_id"],
+        format!(
+            "{}@{}",
+            v["serial"].as_str().unwrap(),
+            v["issuer"].as_str().unwrap()
+        )
+    );
+}

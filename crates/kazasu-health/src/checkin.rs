@@ -136,7 +136,7 @@ impl<S: CheckinStore> CheckinService<S> {
             facility: self.facility.clone(),
             terminal,
             staff,
-            certificate: Some(assertion.certificate.id()),
+            certificate: assertion.certificate.id(),
             mode: LookupMode::PatientCardLink,
             result: match &result {
                 Ok(_) => "1".to_owned(),
@@ -221,6 +221,8 @@ impl<S: CheckinStore> CheckinService<S> {
         at: OffsetDateTime,
     ) -> Result<Receipt, HealthError> {
         let id = self.verified(assertion, at)?;
+        self.store
+            .adopt_legacy_id(&assertion.certificate.legacy_id(), &id)?;
         let card = self
             .store
             .patient_card(&self.facility, &id)?

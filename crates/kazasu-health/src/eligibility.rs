@@ -127,12 +127,15 @@ impl<S: EligibilityStore> EligibilityService<S> {
             .check(challenge, at)
             .map_err(|p| HealthError::Rejected(kazasu_pki::Rejection::from(p)))?;
         let sign = &proof.signature_certificate;
-        self.verifier.validate(sign, Purpose::Signature, at)?;
+        let sign_id = self
+            .verifier
+            .validate(sign, Purpose::Signature, at)?
+            .leaf_id();
         sign.verify_message(HashAlgorithm::Sha256, challenge, &proof.signature)?;
         let auth =
             self.verifier
                 .verify_assertion(&proof.authentication, self.challenges.as_ref(), at)?;
-        if self.card_links.authentication_for(&sign.id())? != Some(auth.id.clone()) {
+        if self.card_links.authentication_for(&sign_id)? != Some(auth.id.clone()) {
             return Err(HealthError::NotSameCard);
         }
         let personal = sign.personal_data()?.ok_or_else(|| HealthError::Invalid {
@@ -217,7 +220,7 @@ impl<S: EligibilityStore> EligibilityService<S> {
             facility: facility.clone(),
             terminal,
             staff,
-            certificate: Some(presented.certificate().id()),
+            certificate: presented.certificate().id(),
             mode,
             result: match &result {
                 Ok(_) => "1".to_owned(),
@@ -280,6 +283,8 @@ impl<S: EligibilityStore> EligibilityService<S> {
             at,
             Accept::StaffAndGrace,
         )?;
+        self.store
+            .adopt_legacy_id(&presented.certificate().legacy_id(), &id)?;
         let agency = self.store.resolve(&id)?.ok_or(HealthError::NotEnrolled)?;
         let (person, qualifications) = self
             .store

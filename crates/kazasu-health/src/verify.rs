@@ -104,7 +104,7 @@ pub(crate) fn authenticate(
             }
             verifier
                 .validate(certificate, Purpose::Authentication, at)
-                .map(|_| (certificate.id(), Binding::StaffChecked))
+                .map(|path| (path.leaf_id(), Binding::StaffChecked))
         }
     };
     match first {
@@ -130,7 +130,7 @@ pub(crate) fn authenticate(
             };
             // And what is known today: a revocation listed now (dated before expiry) also ends it.
             refuse_if_revoked_now(setup, &path, at)?;
-            Ok((certificate.id(), Binding::ExpiredCertificateGrace))
+            Ok((path.leaf_id(), Binding::ExpiredCertificateGrace))
         }
         Err(rejection) => Err(rejection.into()),
     }

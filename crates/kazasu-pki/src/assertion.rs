@@ -228,7 +228,7 @@ impl AuthAssertion {
 /// A verified assertion: who it is and how we know.
 #[derive(Clone, Debug)]
 pub struct VerifiedAssertion {
-    /// The (issuer, serial) identity to link the person by.
+    /// The (issuer key, serial) identity to link the person by ([`ValidatedPath::leaf_id`]).
     pub id: CertificateId,
     /// The opaque identity of the authentication certificate (its subject CN).
     pub identity: Option<String>,
@@ -256,7 +256,7 @@ impl Verifier {
         )?;
         challenges.consume(&assertion.challenge, at)?;
         Ok(VerifiedAssertion {
-            id: assertion.certificate.id(),
+            id: path.leaf_id(),
             identity: assertion.certificate.subject_common_name(),
             path,
         })

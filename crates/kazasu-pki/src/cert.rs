@@ -98,33 +98,191 @@ impl fmt::Display for CertificateKind {
     }
 }
 
-/// A person's certificate identity for linking records: the issuer name (RFC 4514 string) and the
-/// serial (lower-case hex, no leading zeros). Stable for a given certificate and serializable;
-/// `Display` / `FromStr` use `<serial>@<issuer>`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The prefix of [`CertificateId`]'s text form. The legacy form (`<serial>@<RFC 4514 issuer>`,
+/// [`LegacyCertificateId`]) starts with a lower-case hex digit, never with `k`, so the two cannot be
+/// confused.
+pub const CERTIFICATE_ID_PREFIX: &str = "kid:";
+
+/// A certificate's identity for linking records: its serial and the **key identifier of its
+/// issuer**, so CA generations that share a name (the J-LIS roots of 2015, 2019 and 2023) and may
+/// reuse serials never collide.
+///
+/// The issuer key identifier is defined as follows (RFC 5280 §4.2.1.1–2):
+///
+/// - [`Certificate::id`]: the certificate's AuthorityKeyIdentifier `keyIdentifier` (every JPKI
+///   certificate has one); `None` when it has none.
+/// - [`Certificate::id_issued_by`] and [`crate::ValidatedPath::leaf_id`]: the issuer certificate's
+///   [`Certificate::key_id`] — its SubjectKeyIdentifier, or, when it has none, SHA-1 of its
+///   `subjectPublicKey` BIT STRING contents (RFC 5280 method 1). Path validation only accepts an
+///   issuer whose key identifier equals the AKI `keyIdentifier`, so for a validated certificate
+///   with an AKI all three give the same id; without an AKI only the path-based forms exist.
+///
+/// Text form (`Display` / `FromStr`, and serde as that string), stable for stores:
+/// `kid:<serial>@<issuer key id>`, both lower-case hex — the serial without leading zeros (`0` for
+/// zero), the key identifier as all its octets (even length). Example:
+/// `kid:6d18006@1ac1f4a8…`. Ids stored in the older `<serial>@<issuer DN>` form are
+/// [`LegacyCertificateId`]s; [`Certificate::legacy_id`] gives that form to find and rewrite them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CertificateId {
-    /// The issuer's distinguished name, RFC 4514.
-    pub issuer: String,
-    /// The serial number, lower-case hex without leading zeros (`"0"` for zero).
-    pub serial: String,
+    issuer_key_id: Vec<u8>,
+    serial: Vec<u8>,
+}
+
+impl CertificateId {
+    /// The id of the certificate with `serial` (unsigned big-endian; leading zeros are ignored)
+    /// issued by the key `issuer_key_id`. Fails when the key identifier is empty.
+    pub fn new(issuer_key_id: &[u8], serial: &[u8]) -> Result<Self, Error> {
+        if issuer_key_id.is_empty() {
+            return Err(Error::der("certificate id", "empty issuer key identifier"));
+        }
+        Ok(Self {
+            issuer_key_id: issuer_key_id.to_vec(),
+            serial: strip_zeros(serial).to_vec(),
+        })
+    }
+
+    /// The issuer's key identifier.
+    pub fn issuer_key_id(&self) -> &[u8] {
+        &self.issuer_key_id
+    }
+
+    /// The serial, unsigned big-endian without leading zeros (empty for zero).
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+
+    /// The issuer's key identifier in lower-case hex (all octets).
+    pub fn issuer_key_id_hex(&self) -> String {
+        lower_hex(&self.issuer_key_id)
+    }
+
+    /// The serial in lower-case hex without leading zeros (`"0"` for zero).
+    pub fn serial_hex(&self) -> String {
+        serial_hex(&self.serial)
+    }
+
+    /// Rebuilds an id from the two hex parts of its text form (e.g. two database columns):
+    /// `serial` lower-case hex without leading zeros, `issuer_key_id` lower-case hex of even length.
+    pub fn from_hex_parts(issuer_key_id: &str, serial: &str) -> Result<Self, Error> {
+        let serial_ok = !serial.is_empty()
+            && is_lower_hex(serial)
+            && (serial == "0" || !serial.starts_with('0'));
+        if !serial_ok {
+            return Err(Error::der(
+                "certificate id",
+                "serial must be lower-case hex without leading zeros",
+            ));
+        }
+        if issuer_key_id.is_empty()
+            || !issuer_key_id.len().is_multiple_of(2)
+            || !is_lower_hex(issuer_key_id)
+        {
+            return Err(Error::der(
+                "certificate id",
+                "issuer key id must be non-empty lower-case hex of even length",
+            ));
+        }
+        let padded = if !serial.len().is_multiple_of(2) {
+            format!("0{serial}")
+        } else {
+            serial.to_owned()
+        };
+        Self::new(&from_hex(issuer_key_id), &from_hex(&padded))
+    }
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Decodes lower-case hex the caller has checked (even length, hex digits only).
+fn from_hex(s: &str) -> Vec<u8> {
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => b - b'0',
+        _ => b.wrapping_sub(b'a').wrapping_add(10),
+    };
+    s.as_bytes()
+        .chunks_exact(2)
+        .map(|p| (nibble(p[0]) << 4) | nibble(p[1]))
+        .collect()
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 impl fmt::Display for CertificateId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.serial, self.issuer)
+        write!(
+            f,
+            "{CERTIFICATE_ID_PREFIX}{}@{}",
+            self.serial_hex(),
+            self.issuer_key_id_hex()
+        )
     }
 }
 
 impl FromStr for CertificateId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
+        let (serial, key_id) = s
+            .strip_prefix(CERTIFICATE_ID_PREFIX)
+            .and_then(|rest| rest.split_once('@'))
+            .ok_or_else(|| {
+                Error::der(
+                    "certificate id",
+                    "expected kid:<serial hex>@<issuer key id hex>",
+                )
+            })?;
+        Self::from_hex_parts(key_id, serial)
+    }
+}
+
+impl Serialize for CertificateId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for CertificateId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The identity [`CertificateId`] replaced: the issuer *name* (RFC 4514) and the serial. It cannot
+/// tell CA generations that share a name apart; it exists so stores can find rows written with it
+/// ([`Certificate::legacy_id`]) and rewrite them to the [`CertificateId`].
+/// `Display` / `FromStr` use `<serial>@<issuer>`; serde the struct `{issuer, serial}` as before.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LegacyCertificateId {
+    /// The issuer's distinguished name, RFC 4514.
+    pub issuer: String,
+    /// The serial number, lower-case hex without leading zeros (`"0"` for zero).
+    pub serial: String,
+}
+
+impl fmt::Display for LegacyCertificateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.serial, self.issuer)
+    }
+}
+
+impl FromStr for LegacyCertificateId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
         let (serial, issuer) = s
             .split_once('@')
             .ok_or_else(|| Error::der("certificate id", "expected <serial>@<issuer>"))?;
         let ok = !serial.is_empty()
-            && serial
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && is_lower_hex(serial)
             && (serial == "0" || !serial.starts_with('0'));
         if !ok || issuer.is_empty() {
             return Err(Error::der(
@@ -449,6 +607,15 @@ pub(crate) fn colon_hex(bytes: &[u8]) -> String {
         .join(":")
 }
 
+/// The first extension OID (in sort order) that occurs more than once. Sorting makes this
+/// O(n log n) in the number of extensions, where comparing each against all before it was
+/// quadratic (a 64 KiB certificate holds thousands of tiny extensions).
+fn duplicate_extension(extensions: &[x509_cert::ext::Extension]) -> Option<ObjectIdentifier> {
+    let mut ids: Vec<ObjectIdentifier> = extensions.iter().map(|e| e.extn_id).collect();
+    ids.sort_unstable();
+    ids.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
 fn tlv_err(e: tlv::TlvError) -> Error {
     Error::der("certificate", e)
 }
@@ -525,16 +692,15 @@ impl Certificate {
             .raw_bytes();
         let validity = tbs_cert.validity();
 
+        let extensions = tbs_cert.extensions().map_or(&[][..], |e| e.as_slice());
+        if let Some(oid) = duplicate_extension(extensions) {
+            return Err(Error::der(
+                "certificate",
+                format!("extension {oid} appears twice"),
+            ));
+        }
         let mut ext = Exts::default();
-        let mut seen: Vec<ObjectIdentifier> = Vec::new();
-        for e in tbs_cert.extensions().into_iter().flatten() {
-            if seen.contains(&e.extn_id) {
-                return Err(Error::der(
-                    "certificate",
-                    format!("extension {} appears twice", e.extn_id),
-                ));
-            }
-            seen.push(e.extn_id);
+        for e in extensions {
             ext.read(e)?;
         }
         let kind = classify(&ext, tbs_cert.subject());
@@ -554,6 +720,7 @@ impl Certificate {
             key_id: ext
                 .ski
                 .clone()
+                .filter(|ski| !ski.is_empty())
                 .unwrap_or_else(|| Hash::Sha1.digest(spki_bits)),
             ext,
             kind,
@@ -689,8 +856,9 @@ impl Certificate {
         self.0.ext.ski.as_deref()
     }
 
-    /// The key identifier used for chaining: the SubjectKeyIdentifier, or SHA-1 of the public key
-    /// bits (RFC 5280 method 1) without one.
+    /// The key identifier used for chaining and in [`CertificateId`]: the SubjectKeyIdentifier, or
+    /// SHA-1 of the `subjectPublicKey` BIT STRING contents (RFC 5280 method 1) when there is none
+    /// (or it is empty). Never empty.
     pub fn key_id(&self) -> &[u8] {
         &self.0.key_id
     }
@@ -756,9 +924,28 @@ impl Certificate {
         self.0.kind
     }
 
-    /// The (issuer, serial) identity for linking.
-    pub fn id(&self) -> CertificateId {
+    /// The (issuer key, serial) identity for linking, from this certificate alone: the issuer key
+    /// is the AuthorityKeyIdentifier `keyIdentifier`. `None` without one (use
+    /// [`crate::ValidatedPath::leaf_id`] or [`Certificate::id_issued_by`] then). See
+    /// [`CertificateId`] for the definition.
+    pub fn id(&self) -> Option<CertificateId> {
+        let key_id = self.authority_key_id()?.key_id.as_deref()?;
+        CertificateId::new(key_id, self.serial()).ok()
+    }
+
+    /// The identity of this certificate as issued by `issuer`: `issuer`'s [`Certificate::key_id`]
+    /// (SubjectKeyIdentifier, or SHA-1 of its public key bits without one) + this serial. Give the
+    /// issuer path validation chose ([`crate::ValidatedPath::leaf_id`] does).
+    pub fn id_issued_by(&self, issuer: &Certificate) -> CertificateId {
         CertificateId {
+            issuer_key_id: issuer.key_id().to_vec(),
+            serial: self.serial().to_vec(),
+        }
+    }
+
+    /// The older (issuer name, serial) identity, to find records stored before [`CertificateId`].
+    pub fn legacy_id(&self) -> LegacyCertificateId {
+        LegacyCertificateId {
             issuer: self.issuer().to_owned(),
             serial: self.serial_hex(),
         }
@@ -890,15 +1077,49 @@ mod tests {
 
     #[test]
     fn certificate_id_round_trips() {
-        let id = CertificateId {
+        let id = CertificateId::new(&[0x1A, 0x00, 0xC1], &[0x00, 0x06, 0xD1, 0x80, 0x06]).unwrap();
+        assert_eq!(id.to_string(), "kid:6d18006@1a00c1");
+        assert_eq!(id.serial(), [0x06, 0xD1, 0x80, 0x06]);
+        assert_eq!(id.to_string().parse::<CertificateId>().unwrap(), id);
+        assert_eq!(
+            CertificateId::from_hex_parts("1a00c1", "6d18006").unwrap(),
+            id
+        );
+        let zero = CertificateId::new(&[1], &[0]).unwrap();
+        assert_eq!(zero.to_string(), "kid:0@01");
+        assert_eq!("kid:0@01".parse::<CertificateId>().unwrap(), zero);
+        assert!(CertificateId::new(&[], &[1]).is_err());
+        for bad in [
+            "",
+            "kid:",
+            "kid:@01",
+            "kid:1@",
+            "kid:06d@01",
+            "kid:AB@01",
+            "kid:1@1",
+            "kid:1@0G",
+            "kid:1@AB",
+            "6d18006@OU=x,O=JPKI,C=JP",
+            "1@01",
+        ] {
+            assert!(bad.parse::<CertificateId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn legacy_id_round_trips_and_is_not_a_certificate_id() {
+        let id = LegacyCertificateId {
             issuer: "OU=x,O=JPKI,C=JP".into(),
             serial: "6d18006".into(),
         };
-        assert_eq!(id.to_string().parse::<CertificateId>().unwrap(), id);
+        assert_eq!(id.to_string().parse::<LegacyCertificateId>().unwrap(), id);
+        assert!(id.to_string().parse::<CertificateId>().is_err());
         for bad in ["", "@x", "06d@x", "AB@x", "12", "12@"] {
-            assert!(bad.parse::<CertificateId>().is_err(), "{bad}");
+            assert!(bad.parse::<LegacyCertificateId>().is_err(), "{bad}");
         }
-        assert_eq!("0@x".parse::<CertificateId>().unwrap().serial, "0");
+        assert_eq!("0@x".parse::<LegacyCertificateId>().unwrap().serial, "0");
+        // A new id never parses as a legacy one (its serial part starts with `kid:`).
+        assert!("kid:1@01".parse::<LegacyCertificateId>().is_err());
     }
 
     #[test]

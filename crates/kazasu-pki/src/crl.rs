@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 
 use der::Decode;
-use der::asn1::GeneralizedTime;
+use der::asn1::{GeneralizedTime, ObjectIdentifier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use x509_cert::ext::Extensions;
@@ -134,6 +134,8 @@ pub struct Crl {
     authority_key_id: Option<Vec<u8>>,
     crl_number: Option<Vec<u8>>,
     unsupported_critical: Option<String>,
+    /// The first entry with a critical entry extension not understood: (serial hex, OID).
+    unsupported_critical_entry: Option<(String, String)>,
     count: usize,
     index: SerialIndex,
     /// Signature checks already made: (issuer certificate, verified).
@@ -177,8 +179,45 @@ fn cmp_serial(a: &[u8], b: &[u8]) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
-/// Checks one `revokedCertificates` entry and returns its serial's magnitude.
-fn scan_entry<'a>(entry: &tlv::Tlv<'a>) -> Result<&'a [u8], Error> {
+/// Content octets of the entry extensions this crate understands: reasonCode (2.5.29.21) and
+/// invalidityDate (2.5.29.24).
+const KNOWN_ENTRY_EXTENSIONS: [&[u8]; 2] = [&[0x55, 0x1D, 0x15], &[0x55, 0x1D, 0x18]];
+
+/// Walks an entry's `crlEntryExtensions` and returns the OID of the first critical one this crate
+/// does not understand.
+fn unsupported_critical_entry_extension(exts: &tlv::Tlv<'_>) -> Result<Option<String>, Error> {
+    let mut r = exts.reader();
+    while !r.is_empty() {
+        let ext = r.expect(tag::SEQUENCE).map_err(crl_err)?;
+        let mut e = ext.reader();
+        let oid = e.expect(tag::OID).map_err(crl_err)?;
+        let critical = match e.optional(tag::BOOLEAN).map_err(crl_err)? {
+            None => false,
+            Some(b) => match b.value {
+                [0x00] => false,
+                [_] => true,
+                _ => return Err(crl_err("malformed BOOLEAN in an entry extension")),
+            },
+        };
+        e.expect(tag::OCTET_STRING).map_err(crl_err)?;
+        if !e.is_empty() {
+            return Err(crl_err("unexpected element in an entry extension"));
+        }
+        if critical && !KNOWN_ENTRY_EXTENSIONS.contains(&oid.value) {
+            let name = ObjectIdentifier::from_bytes(oid.value)
+                .map(|o| o.to_string())
+                .unwrap_or_else(|_| {
+                    format!("(undecodable OID {})", crate::cert::colon_hex(oid.value))
+                });
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// Checks one `revokedCertificates` entry and returns its serial's magnitude and its
+/// `crlEntryExtensions`, if any.
+fn scan_entry<'a>(entry: &tlv::Tlv<'a>) -> Result<(&'a [u8], Option<tlv::Tlv<'a>>), Error> {
     if entry.tag != tag::SEQUENCE {
         return Err(crl_err("revoked entry is not a SEQUENCE"));
     }
@@ -197,11 +236,11 @@ fn scan_entry<'a>(entry: &tlv::Tlv<'a>) -> Result<&'a [u8], Error> {
             "revocationDate is not a UTCTime or GeneralizedTime",
         ));
     }
-    r.optional(tag::SEQUENCE).map_err(crl_err)?;
+    let exts = r.optional(tag::SEQUENCE).map_err(crl_err)?;
     if !r.is_empty() {
         return Err(crl_err("unexpected element in a revoked entry"));
     }
-    Ok(strip_zeros(serial.value))
+    Ok((strip_zeros(serial.value), exts))
 }
 
 impl Crl {
@@ -288,9 +327,9 @@ impl Crl {
             }
         }
 
-        let (count, index) = match revoked {
+        let (count, index, unsupported_critical_entry) = match revoked {
             Some(list) => Self::index(&list)?,
-            None => (0, SerialIndex::default()),
+            None => (0, SerialIndex::default(), None),
         };
         let sig_range = sig.value_range();
         Ok(Self {
@@ -305,6 +344,7 @@ impl Crl {
             authority_key_id,
             crl_number,
             unsupported_critical,
+            unsupported_critical_entry,
             count,
             index,
             checked: Mutex::new(Vec::new()),
@@ -312,15 +352,27 @@ impl Crl {
         })
     }
 
-    fn index(list: &tlv::Tlv<'_>) -> Result<(usize, SerialIndex), Error> {
-        // Pass 1: count and check every entry, so the arrays are allocated once at their final size.
+    /// Indexes `revokedCertificates`; also returns the first entry with an unsupported critical
+    /// entry extension.
+    #[allow(clippy::type_complexity)]
+    fn index(list: &tlv::Tlv<'_>) -> Result<(usize, SerialIndex, Option<(String, String)>), Error> {
+        // Pass 1: count and check every entry (extensions included), so the arrays are allocated
+        // once at their final size.
         let mut count = 0usize;
         let mut long = 0usize;
+        let mut unsupported = None;
         let mut r = list.reader();
         while !r.is_empty() {
             let entry = r.read().map_err(crl_err)?;
-            if scan_entry(&entry)?.len() > 8 {
+            let (magnitude, exts) = scan_entry(&entry)?;
+            if magnitude.len() > 8 {
                 long += 1;
+            }
+            if let Some(exts) = exts
+                && let Some(oid) = unsupported_critical_entry_extension(&exts)?
+                && unsupported.is_none()
+            {
+                unsupported = Some((serial_hex(magnitude), oid));
             }
             count += 1;
         }
@@ -331,7 +383,7 @@ impl Crl {
         let mut r = list.reader();
         while !r.is_empty() {
             let entry = r.read().map_err(crl_err)?;
-            let magnitude = scan_entry(&entry)?;
+            let (magnitude, _) = scan_entry(&entry)?;
             let offset = u32::try_from(entry.start).map_err(|_| crl_err("CRL too large"))?;
             match short_key(magnitude) {
                 Some(k) => {
@@ -366,7 +418,7 @@ impl Crl {
             });
             index.long = long;
         }
-        Ok((count, index))
+        Ok((count, index, unsupported))
     }
 
     fn serial_at_raw<'a>(list: &tlv::Tlv<'a>, offset: u32) -> Option<&'a [u8]> {
@@ -462,7 +514,7 @@ impl Crl {
         self.this_update
     }
 
-    /// nextUpdate.
+    /// nextUpdate (a CRL without one parses, but [`crate::CrlSet`] does not use it).
     pub fn next_update(&self) -> Option<OffsetDateTime> {
         self.next_update
     }
@@ -495,6 +547,17 @@ impl Crl {
     /// The first critical CRL extension this crate does not process, if any.
     pub fn unsupported_critical_extension(&self) -> Option<&str> {
         self.unsupported_critical.as_deref()
+    }
+
+    /// The first entry (its serial, lower-case hex) with a critical entry extension this crate
+    /// does not process, and that extension's OID. Such a CRL is not used to call any certificate
+    /// good ([`crate::CrlSet`] reports
+    /// [`UnknownReason::CrlUnsupportedCriticalEntryExtension`]); a certificate it lists is still
+    /// reported revoked.
+    pub fn unsupported_critical_entry_extension(&self) -> Option<(&str, &str)> {
+        self.unsupported_critical_entry
+            .as_ref()
+            .map(|(serial, oid)| (serial.as_str(), oid.as_str()))
     }
 
     /// Whether `serial` (big-endian, leading zeros ignored) is listed. O(log n), decodes nothing.

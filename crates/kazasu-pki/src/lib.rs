@@ -5,9 +5,10 @@
 //!
 //! - [`Certificate`]: DER/PEM parsing, classification ([`CertificateKind`]), the signature
 //!   certificate's [`PersonalData`], the authentication certificate's opaque identity, and the
-//!   [`CertificateId`] (issuer, serial) to link a person by.
+//!   [`CertificateId`] (issuer key identifier, serial) to link a person by.
 //! - [`Verifier`]: path validation at a given time to a [`TrustStore`] (by default the J-LIS roots
-//!   shipped in this crate, every generation), rejecting by default with a named [`Rejection`].
+//!   shipped in this crate, every generation, each trusted for its own purpose), within a budget
+//!   of signature checks, rejecting by default with a named [`Rejection`].
 //! - [`Crl`] and [`CrlSet`]: CRLs parsed once and indexed for O(log n) lookup without a second copy
 //!   of the entries; [`RevocationSource`] lets OCSP or a database come later.
 //! - [`AuthAssertion`]: certificate + challenge + the card's signature, verified against a
@@ -21,10 +22,10 @@
 //! options.revocation = RevocationPolicy::Off;
 //! let verifier = Verifier::jlis()?.with_revocation(CrlSet::new()).with_options(options);
 //! let root = &verifier.trust().anchors()[0];
-//! // A root is not an authentication certificate: rejected for its key usage.
+//! // A root is a CA, not a holder's certificate: refused as an end entity.
 //! let at = time::OffsetDateTime::from_unix_timestamp(1_700_000_000)?;
 //! let err = verifier.validate(root, Purpose::Authentication, at).unwrap_err();
-//! assert_eq!(err.code(), "key_usage_mismatch");
+//! assert_eq!(err.code(), "ca_as_end_entity");
 //! # Ok(()) }
 //! ```
 //!
@@ -51,8 +52,8 @@ pub use assertion::{
     MemoryChallengeStore, VerifiedAssertion, random_challenge,
 };
 pub use cert::{
-    AuthorityKeyId, Certificate, CertificateId, CertificateKind, KeyUsage, MAX_CERTIFICATE_LEN,
-    Purpose,
+    AuthorityKeyId, CERTIFICATE_ID_PREFIX, Certificate, CertificateId, CertificateKind, KeyUsage,
+    LegacyCertificateId, MAX_CERTIFICATE_LEN, Purpose,
 };
 pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
 pub use crypto::{HashAlgorithm, SignatureAlgorithm};

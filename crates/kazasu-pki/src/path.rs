@@ -7,7 +7,48 @@ use time::OffsetDateTime;
 use crate::cert::colon_hex;
 use crate::crypto::{PublicKey, SignatureAlgorithm};
 use crate::revocation::{NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
-use crate::{Certificate, Error, HashAlgorithm, Purpose, Rejection, TrustStore, oids};
+use crate::{
+    Certificate, CertificateId, Error, HashAlgorithm, Purpose, Rejection, TrustStore, oids,
+};
+
+/// What one validation may still spend on path building.
+struct Budget {
+    signatures: usize,
+    candidates: usize,
+    max_signatures: usize,
+    max_candidates: usize,
+}
+
+impl Budget {
+    fn new(options: &VerifierOptions) -> Self {
+        Self {
+            signatures: 0,
+            candidates: 0,
+            max_signatures: options.max_signature_checks,
+            max_candidates: options.max_issuer_candidates,
+        }
+    }
+
+    fn spend_signature(&mut self) -> Result<(), Rejection> {
+        if self.signatures >= self.max_signatures {
+            return Err(Rejection::SignatureBudgetExceeded {
+                limit: self.max_signatures,
+            });
+        }
+        self.signatures += 1;
+        Ok(())
+    }
+
+    fn spend_candidate(&mut self) -> Result<(), Rejection> {
+        if self.candidates >= self.max_candidates {
+            return Err(Rejection::IssuerCandidateBudgetExceeded {
+                limit: self.max_candidates,
+            });
+        }
+        self.candidates += 1;
+        Ok(())
+    }
+}
 
 /// What to do about revocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -34,6 +75,15 @@ pub struct VerifierOptions {
     pub min_rsa_bits: usize,
     /// Most certificates in a path, leaf and anchor included (default 6).
     pub max_path_len: usize,
+    /// Most certificate signatures path building may verify for one validation (default 32).
+    /// Exceeding it is [`Rejection::SignatureBudgetExceeded`]: a store or a set of intermediates
+    /// full of same-name, same-key-id CAs cannot make validation expensive. A JPKI holder
+    /// certificate needs one.
+    pub max_signature_checks: usize,
+    /// Most candidate issuers (anchors and intermediates whose name and key identifier match)
+    /// path building may try for one validation, at every level together (default 128).
+    /// Exceeding it is [`Rejection::IssuerCandidateBudgetExceeded`].
+    pub max_issuer_candidates: usize,
 }
 
 impl Default for VerifierOptions {
@@ -43,6 +93,8 @@ impl Default for VerifierOptions {
             allow_sha1: false,
             min_rsa_bits: 2048,
             max_path_len: 6,
+            max_signature_checks: 32,
+            max_issuer_candidates: 128,
         }
     }
 }
@@ -72,6 +124,14 @@ impl ValidatedPath {
         &self.chain[self.chain.len() - 1]
     }
 
+    /// The leaf's [`CertificateId`]: its serial and the key identifier of the issuer path
+    /// validation chose (which equals the leaf's AuthorityKeyIdentifier `keyIdentifier` when it
+    /// has one). Always available, unlike [`Certificate::id`].
+    pub fn leaf_id(&self) -> CertificateId {
+        let leaf = self.leaf();
+        leaf.id_issued_by(self.chain.get(1).unwrap_or(leaf))
+    }
+
     /// The purpose validated for.
     pub fn purpose(&self) -> Purpose {
         self.purpose
@@ -92,10 +152,12 @@ impl ValidatedPath {
 /// Validates certification paths to a [`TrustStore`] at a given time, for a purpose.
 ///
 /// Checks, each failing with its own [`Rejection`]: unknown critical extensions; key algorithm and
-/// size; validity of every certificate (the anchor included) at the time given; the leaf's KeyUsage,
-/// ExtendedKeyUsage and policy against the purpose; issuer selection by name and key identifier
-/// (generations sharing a name are told apart by AKI/SKI and then by signature); signature
-/// algorithm and signature; the issuer's CA flag, keyCertSign and path length; revocation per policy.
+/// size; validity of every certificate (the anchor included) at the time given; the leaf is not a
+/// CA; the leaf's KeyUsage, ExtendedKeyUsage and policy against the purpose; issuer selection by
+/// name and key identifier (generations sharing a name are told apart by AKI/SKI and then by
+/// signature), within a budget of signature checks and candidate issuers; signature algorithm and
+/// signature; the issuer's CA flag, keyCertSign and path length; the anchor is trusted for the
+/// purpose; revocation per policy.
 #[derive(Clone)]
 pub struct Verifier {
     trust: TrustStore,
@@ -179,9 +241,15 @@ impl Verifier {
         at: OffsetDateTime,
     ) -> Result<ValidatedPath, Rejection> {
         self.check_common(cert, at)?;
+        if cert.is_ca() {
+            return Err(Rejection::CaAsEndEntity {
+                subject: cert.subject().to_owned(),
+            });
+        }
         check_purpose(cert, purpose)?;
         let mut chain = vec![cert.clone()];
-        self.extend(&mut chain, intermediates, at)?;
+        let mut budget = Budget::new(&self.options);
+        self.extend(&mut chain, intermediates, purpose, at, &mut budget)?;
         let revocation = self.check_revocation(&chain, at)?;
         Ok(ValidatedPath {
             chain,
@@ -270,7 +338,9 @@ impl Verifier {
         &self,
         chain: &mut Vec<Certificate>,
         intermediates: &[Certificate],
+        purpose: Purpose,
         at: OffsetDateTime,
+        budget: &mut Budget,
     ) -> Result<(), Rejection> {
         let max = self.options.max_path_len;
         if chain.len() >= max {
@@ -319,17 +389,35 @@ impl Verifier {
         }
         let mut first_err = None;
         for (issuer, is_anchor) in candidates {
+            budget.spend_candidate()?;
+            if is_anchor {
+                // Before any signature work: an anchor of another purpose is never the answer.
+                let trusted_for = self.trust.purposes(issuer);
+                if !trusted_for.contains(&purpose) {
+                    first_err.get_or_insert(Rejection::AnchorPurposeMismatch {
+                        anchor: issuer.subject().to_owned(),
+                        purpose,
+                        anchor_purposes: trusted_for.to_vec(),
+                    });
+                    continue;
+                }
+            }
             let below = chain.len() - 1;
-            if let Err(e) = self.check_link(&child, issuer, below, at) {
-                first_err.get_or_insert(e);
-                continue;
+            match self.check_link(&child, issuer, below, at, budget) {
+                Err(e) if e.is_budget() => return Err(e),
+                Err(e) => {
+                    first_err.get_or_insert(e);
+                    continue;
+                }
+                Ok(()) => {}
             }
             chain.push(issuer.clone());
             if is_anchor {
                 return Ok(());
             }
-            match self.extend(chain, intermediates, at) {
+            match self.extend(chain, intermediates, purpose, at, budget) {
                 Ok(()) => return Ok(()),
+                Err(e) if e.is_budget() => return Err(e),
                 Err(e) => {
                     chain.pop();
                     first_err.get_or_insert(e);
@@ -349,6 +437,7 @@ impl Verifier {
         issuer: &Certificate,
         below: usize,
         at: OffsetDateTime,
+        budget: &mut Budget,
     ) -> Result<(), Rejection> {
         let alg = child.signature_algorithm();
         if child.tbs_signature_algorithm() != alg {
@@ -370,6 +459,7 @@ impl Verifier {
             });
         }
         self.check_key(issuer)?;
+        budget.spend_signature()?;
         if !child.signed_by(issuer) {
             return Err(Rejection::BadSignature {
                 subject: child.subject().to_owned(),
@@ -457,9 +547,10 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> 
                 return Err(mismatch("ExtendedKeyUsage clientAuth"));
             }
         }
+        // JPKI and HPKI signature certificates assert nonRepudiation (contentCommitment).
         Purpose::Signature => {
-            if !(ku.digital_signature() || ku.non_repudiation()) {
-                return Err(mismatch("KeyUsage digitalSignature or nonRepudiation"));
+            if !ku.non_repudiation() {
+                return Err(mismatch("KeyUsage nonRepudiation"));
             }
         }
     }

@@ -49,6 +49,19 @@ pub enum UnknownReason {
     /// The CRL has a critical extension this crate does not process (delta CRL, issuing distribution point…).
     #[error("the CRL has an unsupported critical extension {0}")]
     CrlUnsupportedCriticalExtension(String),
+    /// The CRL has no nextUpdate: nothing says when it stops being current, so it is not used.
+    #[error("the CRL has no nextUpdate, so its freshness cannot be judged")]
+    CrlWithoutNextUpdate,
+    /// An entry of the CRL has a critical extension this crate does not process (e.g.
+    /// certificateIssuer of an indirect CRL). RFC 5280 §5.3: such a CRL must not be used to
+    /// decide any certificate's status — a certificate it lists is still reported revoked.
+    #[error("an entry of the CRL (serial {serial}) has an unsupported critical extension {oid}")]
+    CrlUnsupportedCriticalEntryExtension {
+        /// The serial of the entry, lower-case hex.
+        serial: String,
+        /// The extension OID.
+        oid: String,
+    },
     /// A revocation source failed (e.g. a database); text from the source.
     #[error("the revocation source failed: {0}")]
     SourceFailed(String),
@@ -124,6 +137,37 @@ pub enum Rejection {
         issuer: String,
         /// The issued certificate's subject.
         subject: String,
+    },
+    /// A CA certificate (BasicConstraints CA:TRUE) presented as the end-entity certificate.
+    #[error("CA certificate as end entity: \"{subject}\" is a CA certificate, not a holder's")]
+    CaAsEndEntity {
+        /// Subject of the certificate.
+        subject: String,
+    },
+    /// The path ends in a trust anchor that is not trusted for the purpose (e.g. a signature
+    /// certificate chaining to the J-LIS authentication root).
+    #[error("anchor not trusted for {purpose}: \"{anchor}\" is trusted for {}", if .anchor_purposes.is_empty() { "no purpose".to_owned() } else { .anchor_purposes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ") })]
+    AnchorPurposeMismatch {
+        /// Subject of the anchor.
+        anchor: String,
+        /// The purpose asked for.
+        purpose: Purpose,
+        /// The purposes the anchor is trusted for.
+        anchor_purposes: Vec<Purpose>,
+    },
+    /// Path building verified more signatures than [`crate::VerifierOptions::max_signature_checks`]
+    /// allows (many same-name, same-key-id issuers; a crafted set of intermediates).
+    #[error("path building gave up after {limit} signature checks")]
+    SignatureBudgetExceeded {
+        /// The limit.
+        limit: usize,
+    },
+    /// Path building tried more candidate issuers than
+    /// [`crate::VerifierOptions::max_issuer_candidates`] allows.
+    #[error("path building gave up after trying {limit} candidate issuers")]
+    IssuerCandidateBudgetExceeded {
+        /// The limit.
+        limit: usize,
     },
     /// A CA certificate that issued another does not assert keyCertSign.
     #[error(
@@ -272,6 +316,10 @@ impl Rejection {
             Rejection::Expired { .. } => "expired",
             Rejection::IssuerNotCa { .. } => "issuer_not_ca",
             Rejection::IssuerWithoutKeyCertSign { .. } => "issuer_without_key_cert_sign",
+            Rejection::CaAsEndEntity { .. } => "ca_as_end_entity",
+            Rejection::AnchorPurposeMismatch { .. } => "anchor_purpose_mismatch",
+            Rejection::SignatureBudgetExceeded { .. } => "signature_budget_exceeded",
+            Rejection::IssuerCandidateBudgetExceeded { .. } => "issuer_candidate_budget_exceeded",
             Rejection::PathLengthExceeded { .. } => "path_length_exceeded",
             Rejection::PathTooLong { .. } => "path_too_long",
             Rejection::KeyUsageMismatch { .. } => "key_usage_mismatch",
@@ -288,5 +336,15 @@ impl Rejection {
             Rejection::ChallengeExpired { .. } => "challenge_expired",
             Rejection::ChallengeReplayed => "challenge_replayed",
         }
+    }
+
+    /// Whether this rejection ends path building at once (a budget ran out) rather than ruling
+    /// out one candidate issuer.
+    pub(crate) fn is_budget(&self) -> bool {
+        matches!(
+            self,
+            Rejection::SignatureBudgetExceeded { .. }
+                | Rejection::IssuerCandidateBudgetExceeded { .. }
+        )
     }
 }

@@ -74,6 +74,10 @@ impl<T: RevocationSource + ?Sized> RevocationSource for &T {
 /// name the issuer, drops those signed by another key of the same name (another generation, told
 /// apart by the CRL's AuthorityKeyIdentifier), checks the signature and the thisUpdate/nextUpdate
 /// window, and looks the serial up in the freshest usable one.
+///
+/// Fail-closed rules: a CRL with an unsupported critical extension, or without nextUpdate, is not
+/// used; a CRL with an entry carrying an unsupported critical entry extension is not used to call
+/// any certificate good (RFC 5280 §5.3), but a certificate it lists is reported revoked.
 #[derive(Debug, Default)]
 pub struct CrlSet {
     crls: Vec<Crl>,
@@ -166,11 +170,26 @@ impl RevocationSource for CrlSet {
                 });
                 continue;
             }
-            // RFC 5280 allows nextUpdate to be absent; such a CRL never goes stale by itself.
-            if let Some(next) = crl.next_update()
-                && q.at >= next
-            {
+            // RFC 5280 lets nextUpdate be absent, but then nothing says when the CRL stops being
+            // current: fail closed rather than trust it forever.
+            let Some(next) = crl.next_update() else {
+                note(UnknownReason::CrlWithoutNextUpdate);
+                continue;
+            };
+            if q.at >= next {
                 note(UnknownReason::CrlExpired { next_update: next });
+                continue;
+            }
+            // RFC 5280 §5.3: a CRL with a critical entry extension we cannot process must not
+            // decide anyone's status. A certificate it lists is still never called good.
+            if let Some((serial, oid)) = crl.unsupported_critical_entry_extension() {
+                if crl.contains(q.certificate.serial()) {
+                    return revoked(crl, q, crl.lookup(q.certificate.serial()).ok().flatten());
+                }
+                note(UnknownReason::CrlUnsupportedCriticalEntryExtension {
+                    serial: serial.to_owned(),
+                    oid: oid.to_owned(),
+                });
                 continue;
             }
             if best.is_none_or(|b| crl.this_update() > b.this_update()) {
@@ -181,7 +200,6 @@ impl RevocationSource for CrlSet {
             return RevocationStatus::Unknown(problem.unwrap_or(UnknownReason::NoCrlForIssuer));
         };
         match crl.lookup(q.certificate.serial()) {
-            Ok(Some(entry)) => RevocationStatus::Revoked(entry),
             Ok(None) => RevocationStatus::Good {
                 source: format!(
                     "CRL{} of {} (thisUpdate {}, {} entries)",
@@ -193,16 +211,21 @@ impl RevocationSource for CrlSet {
                     crl.len()
                 ),
             },
-            // Listed, but the entry's date or extensions do not decode. A listed certificate is never
-            // good: report it revoked as of the CRL's thisUpdate, without a reason.
-            Err(_) => RevocationStatus::Revoked(RevokedEntry {
-                serial: q.certificate.serial().to_vec(),
-                revoked_at: crl.this_update(),
-                reason: None,
-                invalidity_date: None,
-            }),
+            found => revoked(crl, q, found.ok().flatten()),
         }
     }
+}
+
+/// The status of a certificate `crl` lists: revoked, with the decoded `entry`. Without one (the
+/// entry's date or extensions do not decode) a listed certificate is still never good: revoked
+/// as of the CRL's thisUpdate, without a reason.
+fn revoked(crl: &Crl, q: &RevocationQuery<'_>, entry: Option<RevokedEntry>) -> RevocationStatus {
+    RevocationStatus::Revoked(entry.unwrap_or_else(|| RevokedEntry {
+        serial: q.certificate.serial().to_vec(),
+        revoked_at: crl.this_update(),
+        reason: None,
+        invalidity_date: None,
+    }))
 }
 
 /// No revocation information at all: every query is [`UnknownReason::NoSource`].

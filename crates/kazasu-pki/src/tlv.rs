@@ -174,7 +174,10 @@ pub(crate) fn single(data: &[u8], tag: u8) -> Result<Tlv<'_>, TlvError> {
 
 /// DER tag constants.
 pub(crate) mod tag {
+    pub(crate) const BOOLEAN: u8 = 0x01;
     pub(crate) const INTEGER: u8 = 0x02;
+    pub(crate) const OCTET_STRING: u8 = 0x04;
+    pub(crate) const OID: u8 = 0x06;
     pub(crate) const BIT_STRING: u8 = 0x03;
     pub(crate) const UTC_TIME: u8 = 0x17;
     pub(crate) const GENERALIZED_TIME: u8 = 0x18;

@@ -46,11 +46,34 @@ pub const JLIS_ROOTS: [JlisRoot; 4] = [
     },
 ];
 
-/// Trust anchors. Anchors are trusted as configured: their own signatures are not checked, but
-/// their validity period, CA flag and keyCertSign are, like every certificate of a path.
+/// Trust anchors, each trusted for a set of [`Purpose`]s.
+///
+/// Anchors are trusted as configured: their own signatures are not checked, but their validity
+/// period, CA flag and keyCertSign are, like every certificate of a path. A path validates for a
+/// purpose only when its anchor is trusted for that purpose, so a signature certificate chaining
+/// to the authentication root (or the reverse) is refused even if the keys verify.
+///
+/// Where the purposes come from:
+///
+/// - [`TrustStore::add`], [`TrustStore::with`], [`TrustStore::from_certificates`] and
+///   [`TrustStore::jlis`] derive them from the name: a J-LIS CA name
+///   (`C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`) with
+///   `OU=JPKI for user authentication` is trusted for [`Purpose::Authentication`], with
+///   `OU=JPKI for digital signature` for [`Purpose::Signature`]. **Any other anchor is trusted for
+///   no purpose** (every path to it is rejected with [`crate::Rejection::AnchorPurposeMismatch`])
+///   until its purposes are given.
+/// - [`TrustStore::add_for`] / [`TrustStore::with_for`] state them explicitly (they are added to
+///   those the anchor already has).
 #[derive(Clone, Debug, Default)]
 pub struct TrustStore {
     anchors: Vec<Certificate>,
+    /// `purposes[i]` are the purposes `anchors[i]` is trusted for.
+    purposes: Vec<Vec<Purpose>>,
+}
+
+/// The purposes an anchor's name gives it (a J-LIS CA name: its one purpose; otherwise none).
+fn derived_purposes(anchor: &Certificate) -> Vec<Purpose> {
+    crate::cert::jpki_ca_purpose(anchor).into_iter().collect()
 }
 
 impl TrustStore {
@@ -59,38 +82,72 @@ impl TrustStore {
         Self::default()
     }
 
-    /// The built-in J-LIS roots, every generation shipped.
+    /// The built-in J-LIS roots, every generation shipped, each trusted for the purpose its name
+    /// (and [`JlisRoot::purpose`]) says.
     pub fn jlis() -> Result<Self, Error> {
         static PARSED: OnceLock<Result<TrustStore, Error>> = OnceLock::new();
         PARSED
             .get_or_init(|| {
-                JLIS_ROOTS
-                    .iter()
-                    .map(|r| Certificate::from_pem(r.pem))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|anchors| TrustStore { anchors })
+                let mut store = TrustStore::new();
+                for root in &JLIS_ROOTS {
+                    store.add_for(Certificate::from_pem(root.pem)?, [root.purpose]);
+                }
+                Ok(store)
             })
             .clone()
     }
 
-    /// A store of these anchors.
+    /// A store of these anchors, purposes derived from their names (see [`TrustStore`]).
     pub fn from_certificates(anchors: impl IntoIterator<Item = Certificate>) -> Self {
-        Self {
-            anchors: anchors.into_iter().collect(),
+        let mut store = Self::new();
+        for anchor in anchors {
+            store.add(anchor);
         }
+        store
     }
 
-    /// Adds an anchor (duplicates are ignored).
+    /// Adds an anchor trusted for the purposes its name gives it: a J-LIS CA name gives its
+    /// purpose, any other name none (see [`TrustStore`]; use [`TrustStore::add_for`] for those).
+    /// Adding an anchor already present changes nothing.
     pub fn add(&mut self, anchor: Certificate) {
-        if !self.anchors.contains(&anchor) {
-            self.anchors.push(anchor);
+        let purposes = derived_purposes(&anchor);
+        self.add_for(anchor, purposes);
+    }
+
+    /// Adds an anchor trusted for `purposes` (added to those it has if already present).
+    pub fn add_for(&mut self, anchor: Certificate, purposes: impl IntoIterator<Item = Purpose>) {
+        let index = match self.anchors.iter().position(|a| *a == anchor) {
+            Some(i) => i,
+            None => {
+                self.anchors.push(anchor);
+                self.purposes.push(Vec::new());
+                self.anchors.len() - 1
+            }
+        };
+        if let Some(have) = self.purposes.get_mut(index) {
+            for p in purposes {
+                if !have.contains(&p) {
+                    have.push(p);
+                }
+            }
         }
     }
 
-    /// Adds an anchor (builder style).
+    /// Adds an anchor with purposes derived from its name (builder style).
     #[must_use]
     pub fn with(mut self, anchor: Certificate) -> Self {
         self.add(anchor);
+        self
+    }
+
+    /// Adds an anchor trusted for `purposes` (builder style).
+    #[must_use]
+    pub fn with_for(
+        mut self,
+        anchor: Certificate,
+        purposes: impl IntoIterator<Item = Purpose>,
+    ) -> Self {
+        self.add_for(anchor, purposes);
         self
     }
 
@@ -99,11 +156,27 @@ impl TrustStore {
         &self.anchors
     }
 
-    /// The anchors of one JPKI purpose (J-LIS CA names).
+    /// The purposes `anchor` is trusted for (empty when it is not an anchor of this store).
+    pub fn purposes(&self, anchor: &Certificate) -> &[Purpose] {
+        self.anchors
+            .iter()
+            .position(|a| a == anchor)
+            .and_then(|i| self.purposes.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The anchors with their purposes, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = (&Certificate, &[Purpose])> {
+        self.anchors
+            .iter()
+            .zip(self.purposes.iter().map(Vec::as_slice))
+    }
+
+    /// The J-LIS CA anchors trusted for `purpose`.
     pub fn jpki_anchors(&self, purpose: Purpose) -> impl Iterator<Item = &Certificate> {
-        self.anchors.iter().filter(move |a| {
-            a.kind() == CertificateKind::JpkiCa && crate::cert::jpki_ca_purpose(a) == Some(purpose)
-        })
+        self.iter()
+            .filter(move |(a, p)| a.kind() == CertificateKind::JpkiCa && p.contains(&purpose))
+            .map(|(a, _)| a)
     }
 
     /// Number of anchors.

@@ -373,6 +373,27 @@ fn authentication_certificate_used_for_signature() {
         .verifier(f.current_crls(at()))
         .validate(&f.auth_cert(), Purpose::Signature, at())
         .unwrap_err();
+    // Its KeyUsage (digitalSignature only) already rules it out, before its policy.
+    assert!(
+        matches!(
+            e,
+            Rejection::KeyUsageMismatch {
+                purpose: Purpose::Signature,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.code(), "key_usage_mismatch");
+    // With nonRepudiation added, the policy still says authentication.
+    let mut t = f.auth_template();
+    t.key_usage = Ext::critical(KeyUsage(
+        KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
+    ));
+    let e = f
+        .verifier(f.current_crls(at()))
+        .validate(&f.issue(&t), Purpose::Signature, at())
+        .unwrap_err();
     assert!(
         matches!(
             e,
@@ -706,4 +727,413 @@ fn malformed_personal_data() {
     );
     let e = f.issue(&t).personal_data().unwrap_err();
     assert!(matches!(e, Error::PersonalData(_)), "{e}");
+}
+
+// ---- Issue 10 hardening: each case below was accepted (or told apart wrongly) before. ----
+
+/// The 2023 authentication root's key identifier.
+fn auth_root_2023_key_id(f: &Fixture) -> Vec<u8> {
+    Certificate::from_der(&f.pki.root(VcPurpose::Authentication, Generation::G2023).der)
+        .unwrap()
+        .key_id()
+        .to_vec()
+}
+
+/// `n` self-signed anchors with the 2023 authentication root's name and key identifier on
+/// `key` (not the root's key), told apart by serial.
+fn impostor_anchors(f: &Fixture, key: KeyChoice, n: u8) -> Vec<Certificate> {
+    let ski = auth_root_2023_key_id(f);
+    (0..n)
+        .map(|i| {
+            let mut t =
+                CertTemplate::jpki_root(VcPurpose::Authentication, Generation::G2023).unwrap();
+            t.subject_key = key;
+            t.subject_key_id = vc::SubjectKeyId::Custom(ski.clone());
+            t.serial = vec![0x70, i];
+            f.issue(&t)
+        })
+        .collect()
+}
+
+/// The test roots after `first`, in that order.
+fn store_with(f: &Fixture, first: Vec<Certificate>) -> kazasu_pki::TrustStore {
+    kazasu_pki::TrustStore::from_certificates(first.into_iter().chain(f.trust().anchors().to_vec()))
+}
+
+#[test]
+fn same_name_anchors_exhaust_the_signature_budget() {
+    // 40 anchors claim the root's name and key id; each costs an RSA verification that fails.
+    let f = Fixture::new();
+    let store = store_with(&f, impostor_anchors(&f, KeyChoice::Fixture(22), 40));
+    let verifier = Verifier::new(store.clone()).with_revocation(f.current_crls(at()));
+    let e = verifier
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap_err();
+    assert_eq!(e, Rejection::SignatureBudgetExceeded { limit: 32 });
+    assert_eq!(e.code(), "signature_budget_exceeded");
+    // The budget is the only reason: with room for 41 checks the real root is found.
+    let mut o = VerifierOptions::default();
+    o.max_signature_checks = 41;
+    Verifier::new(store)
+        .with_revocation(f.current_crls(at()))
+        .with_options(o)
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap();
+}
+
+#[test]
+fn same_name_anchors_exhaust_the_candidate_budget() {
+    // 130 anchors with the root's name and key id but RSA-1024 keys: each is ruled out without a
+    // signature check, yet trying them all is capped too.
+    let f = Fixture::new();
+    let store = store_with(&f, impostor_anchors(&f, KeyChoice::Weak, 130));
+    let e = Verifier::new(store.clone())
+        .with_revocation(f.current_crls(at()))
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap_err();
+    assert_eq!(e, Rejection::IssuerCandidateBudgetExceeded { limit: 128 });
+    assert_eq!(e.code(), "issuer_candidate_budget_exceeded");
+    let mut o = VerifierOptions::default();
+    o.max_issuer_candidates = 131;
+    Verifier::new(store)
+        .with_revocation(f.current_crls(at()))
+        .with_options(o)
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap();
+}
+
+#[test]
+fn presented_intermediates_share_the_signature_budget() {
+    // The presenter controls the intermediates: 40 CAs named like the leaf's issuer with its key
+    // id, none of which signed it.
+    let f = Fixture::new();
+    let inter = f
+        .pki
+        .issue_with(&f.intermediate("Busy CA", KeyChoice::Fixture(20), ca_usage(), None))
+        .unwrap();
+    let inter = Certificate::from_der(&inter).unwrap();
+    let leaf = f.issue(&f.auth_template_under(inter.der(), KeyChoice::Fixture(20)));
+    let mut decoys: Vec<Certificate> = (0..40u8)
+        .map(|i| {
+            let mut t = f.intermediate("Busy CA", KeyChoice::Fixture(21), ca_usage(), None);
+            t.serial = vec![0x71, i];
+            t.subject_key_id = vc::SubjectKeyId::Custom(inter.key_id().to_vec());
+            f.issue(&t)
+        })
+        .collect();
+    decoys.push(inter);
+    let e = f
+        .verifier_without_revocation()
+        .validate_with(&leaf, &decoys, Purpose::Authentication, at())
+        .unwrap_err();
+    assert_eq!(e, Rejection::SignatureBudgetExceeded { limit: 32 });
+    assert_eq!(e.code(), "signature_budget_exceeded");
+}
+
+#[test]
+fn ca_certificate_presented_as_leaf() {
+    // Everything an authentication certificate needs, plus CA:TRUE.
+    let f = Fixture::new();
+    let mut t = f.auth_template();
+    t.basic_constraints = Ext::critical(vc::x509_cert::ext::pkix::BasicConstraints {
+        ca: true,
+        path_len_constraint: None,
+    });
+    t.key_usage = Ext::critical(KeyUsage(
+        KeyUsages::DigitalSignature | KeyUsages::KeyCertSign,
+    ));
+    let e = reject_auth(&f, &t);
+    match &e {
+        Rejection::CaAsEndEntity { subject } => assert!(subject.starts_with("CN="), "{subject}"),
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "ca_as_end_entity");
+    // A J-LIS root itself is refused the same way.
+    let root =
+        Certificate::from_der(&f.pki.root(VcPurpose::Signature, Generation::G2023).der).unwrap();
+    let e = f
+        .verifier(f.current_crls(at()))
+        .validate(&root, Purpose::Signature, at())
+        .unwrap_err();
+    assert_eq!(e.code(), "ca_as_end_entity");
+}
+
+#[test]
+fn signature_certificate_without_non_repudiation() {
+    let f = Fixture::new();
+    let mut t = f.sign_template();
+    t.key_usage = Ext::critical(KeyUsage(KeyUsages::DigitalSignature.into()));
+    let cert = f.issue(&t);
+    let e = f
+        .verifier(f.current_crls(at()))
+        .validate(&cert, Purpose::Signature, at())
+        .unwrap_err();
+    match &e {
+        Rejection::KeyUsageMismatch {
+            purpose: Purpose::Signature,
+            required,
+            ..
+        } => assert_eq!(required, "KeyUsage nonRepudiation"),
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "key_usage_mismatch");
+    // nonRepudiation alone (as HPKI signature certificates have it) is enough.
+    t.key_usage = Ext::critical(KeyUsage(KeyUsages::NonRepudiation.into()));
+    f.verifier(f.current_crls(at()))
+        .validate(&f.issue(&t), Purpose::Signature, at())
+        .unwrap();
+}
+
+#[test]
+fn signature_certificate_chaining_to_the_authentication_root() {
+    // Issued (name, AKI, signature) by the authentication root: the keys verify, the purpose not.
+    let f = Fixture::new();
+    let mut t = f.sign_template();
+    t.issuer = Issuer::Root {
+        purpose: VcPurpose::Authentication,
+        generation: Generation::G2023,
+    };
+    let cert = f.issue(&t);
+    let e = f
+        .verifier(f.current_crls(at()))
+        .validate(&cert, Purpose::Signature, at())
+        .unwrap_err();
+    match &e {
+        Rejection::AnchorPurposeMismatch {
+            anchor,
+            purpose,
+            anchor_purposes,
+        } => {
+            assert!(anchor.contains("JPKI for user authentication"), "{anchor}");
+            assert_eq!(*purpose, Purpose::Signature);
+            assert_eq!(anchor_purposes, &[Purpose::Authentication]);
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "anchor_purpose_mismatch");
+}
+
+#[test]
+fn authentication_certificate_chaining_to_the_signature_root() {
+    let f = Fixture::new();
+    let mut t = f.auth_template();
+    t.issuer = Issuer::Root {
+        purpose: VcPurpose::Signature,
+        generation: Generation::G2023,
+    };
+    let e = reject_auth(&f, &t);
+    match &e {
+        Rejection::AnchorPurposeMismatch {
+            purpose: Purpose::Authentication,
+            anchor_purposes,
+            ..
+        } => assert_eq!(anchor_purposes, &[Purpose::Signature]),
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "anchor_purpose_mismatch");
+    // Trusting that root for authentication too is the store's decision, and then it validates.
+    let cert = f.issue(&t);
+    let sign_root =
+        Certificate::from_der(&f.pki.root(VcPurpose::Signature, Generation::G2023).der).unwrap();
+    let store = f
+        .trust()
+        .with_for(sign_root.clone(), [Purpose::Authentication]);
+    assert_eq!(
+        store.purposes(&sign_root),
+        [Purpose::Signature, Purpose::Authentication]
+    );
+    Verifier::new(store)
+        .with_revocation(f.current_crls(at()))
+        .validate(&cert, Purpose::Authentication, at())
+        .unwrap();
+}
+
+#[test]
+fn anchor_without_a_jlis_name_is_trusted_for_nothing_until_told() {
+    let f = Fixture::new();
+    let mut ca = CertTemplate::jpki_root(VcPurpose::Authentication, Generation::G2023).unwrap();
+    ca.subject = DistinguishedName::new()
+        .country("JP")
+        .organization("Private CA");
+    ca.subject_key = KeyChoice::Fixture(22);
+    let ca = f.issue(&ca);
+    let leaf = f.issue(&f.auth_template_under(ca.der(), KeyChoice::Fixture(22)));
+    let mut o = VerifierOptions::default();
+    o.revocation = kazasu_pki::RevocationPolicy::Off;
+    let store = kazasu_pki::TrustStore::new().with(ca.clone());
+    assert!(store.purposes(&ca).is_empty());
+    let e = Verifier::new(store)
+        .with_options(o.clone())
+        .validate(&leaf, Purpose::Authentication, at())
+        .unwrap_err();
+    match &e {
+        Rejection::AnchorPurposeMismatch {
+            anchor_purposes, ..
+        } => assert!(anchor_purposes.is_empty()),
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "anchor_purpose_mismatch");
+    assert!(e.to_string().contains("trusted for no purpose"), "{e}");
+    Verifier::new(kazasu_pki::TrustStore::new().with_for(ca, [Purpose::Authentication]))
+        .with_options(o)
+        .validate(&leaf, Purpose::Authentication, at())
+        .unwrap();
+}
+
+#[test]
+fn crl_without_next_update_gives_unknown() {
+    let f = Fixture::new();
+    let spec = CrlSpec {
+        next_update: None,
+        ..CrlSpec::valid_at(at())
+    };
+    let crl = || f.crl(VcPurpose::Authentication, Generation::G2023, &spec);
+    assert_eq!(crl().next_update(), None);
+    assert_eq!(
+        unknown_with(&f, CrlSet::new().with(crl())),
+        UnknownReason::CrlWithoutNextUpdate
+    );
+    let e = f
+        .verifier(CrlSet::new().with(crl()))
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap_err();
+    assert_eq!(e.code(), "revocation_unknown");
+}
+
+/// A current CRL of the 2023 authentication root listing `serial`, whose entry carries `ext`
+/// (re-signed by the root after the entry was changed).
+fn crl_with_entry_extension(f: &Fixture, serial: &[u8], ext: vc::x509_cert::ext::Extension) -> Crl {
+    use der::{Decode, Encode};
+    use vc::x509_cert::crl::CertificateList;
+    let spec = CrlSpec::valid_at(at()).revoke(
+        RevokedEntry::from_bytes(serial, day(2025, 11, 3)).with_reason(CrlReason::KeyCompromise),
+    );
+    let der = f
+        .pki
+        .crl(VcPurpose::Authentication, Generation::G2023, &spec)
+        .unwrap();
+    let mut list: CertificateList = CertificateList::from_der(&der).unwrap();
+    let entry = &mut list.tbs_cert_list.revoked_certificates.as_mut().unwrap()[0];
+    entry
+        .crl_entry_extensions
+        .get_or_insert_with(Vec::new)
+        .push(ext);
+    let tbs = list.tbs_cert_list.to_der().unwrap();
+    let root = f.pki.root(VcPurpose::Authentication, Generation::G2023);
+    let signature = SignatureAlgorithm::Sha256WithRsa
+        .sign(&root.key, &tbs)
+        .unwrap();
+    list.signature = der::asn1::BitString::from_bytes(&signature).unwrap();
+    Crl::from_der_vec(list.to_der().unwrap()).unwrap()
+}
+
+fn entry_extension(oid: &str, critical: bool, value: &[u8]) -> vc::x509_cert::ext::Extension {
+    vc::x509_cert::ext::Extension {
+        extn_id: der::asn1::ObjectIdentifier::new_unwrap(oid),
+        critical,
+        extn_value: der::asn1::OctetString::new(value).unwrap(),
+    }
+}
+
+#[test]
+fn crl_with_an_unsupported_critical_entry_extension_calls_no_one_good() {
+    // Another holder's entry carries a critical extension we do not understand: the CRL cannot
+    // say our holder is good (RFC 5280 §5.3).
+    let f = Fixture::new();
+    let other = [0x77];
+    let ext = entry_extension("1.3.6.1.4.1.32473.9.9", true, &[0x05, 0x00]);
+    let crl = crl_with_entry_extension(&f, &other, ext.clone());
+    assert_eq!(
+        crl.unsupported_critical_entry_extension(),
+        Some(("77", "1.3.6.1.4.1.32473.9.9"))
+    );
+    let reason = unknown_with(&f, CrlSet::new().with(crl));
+    assert_eq!(
+        reason,
+        UnknownReason::CrlUnsupportedCriticalEntryExtension {
+            serial: "77".into(),
+            oid: "1.3.6.1.4.1.32473.9.9".into(),
+        }
+    );
+    // Best effort accepts an unknown status, but a certificate the CRL lists stays revoked.
+    let listed = crl_with_entry_extension(&f, &f.holder.auth_serial, ext);
+    let mut o = VerifierOptions::default();
+    o.revocation = kazasu_pki::RevocationPolicy::BestEffort;
+    let e = f
+        .verifier(CrlSet::new().with(listed))
+        .with_options(o)
+        .validate(&f.auth_cert(), Purpose::Authentication, at())
+        .unwrap_err();
+    match &e {
+        Rejection::Revoked {
+            revoked_at, reason, ..
+        } => {
+            assert_eq!(*revoked_at, day(2025, 11, 3));
+            assert_eq!(*reason, Some(RevocationReason::KeyCompromise));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.code(), "revoked");
+}
+
+#[test]
+fn critical_entry_extensions_that_are_understood_are_fine() {
+    // invalidityDate (understood) marked critical, and an unknown one that is not critical.
+    let f = Fixture::new();
+    let invalidity = {
+        use der::Encode;
+        der::asn1::GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(
+            1_760_000_000,
+        ))
+        .unwrap()
+        .to_der()
+        .unwrap()
+    };
+    for ext in [
+        entry_extension("2.5.29.24", true, &invalidity),
+        entry_extension("1.3.6.1.4.1.32473.9.9", false, &[0x05, 0x00]),
+    ] {
+        let crl = crl_with_entry_extension(&f, &[0x77], ext);
+        assert_eq!(crl.unsupported_critical_entry_extension(), None);
+        f.verifier(CrlSet::new().with(crl))
+            .validate(&f.auth_cert(), Purpose::Authentication, at())
+            .unwrap();
+    }
+}
+
+#[test]
+fn certificate_ids_tell_same_name_generations_apart() {
+    // The 2015 and 2023 authentication roots share one name; a holder certificate of each with the
+    // same serial used to get the same id.
+    let f = Fixture::new();
+    let cert = |generation| {
+        let spec = IssueSpec {
+            generation,
+            serial: Some(0x0123_4567),
+            ..IssueSpec::default()
+        };
+        let holder = f.pki.issue(&f.persona, &spec).unwrap();
+        Certificate::from_der(&holder.auth_certificate).unwrap()
+    };
+    let (old, new) = (cert(Generation::G2015), cert(Generation::G2023));
+    assert_eq!(old.serial(), new.serial());
+    assert_eq!(old.issuer_der(), new.issuer_der());
+    assert_eq!(old.legacy_id(), new.legacy_id(), "the old id collides");
+    let (old_id, new_id) = (old.id().unwrap(), new.id().unwrap());
+    assert_ne!(old_id, new_id);
+    assert_ne!(old_id.to_string(), new_id.to_string());
+    for (cert, id, generation) in [
+        (&old, &old_id, Generation::G2015),
+        (&new, &new_id, Generation::G2023),
+    ] {
+        let root =
+            Certificate::from_der(&f.pki.root(VcPurpose::Authentication, generation).der).unwrap();
+        assert_eq!(id.issuer_key_id(), root.key_id());
+        assert_eq!(id.serial_hex(), "1234567");
+        let path = f
+            .verifier_without_revocation()
+            .validate(cert, Purpose::Authentication, at_2015())
+            .unwrap();
+        assert_eq!(&path.leaf_id(), id);
+    }
 }

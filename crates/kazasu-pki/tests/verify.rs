@@ -134,29 +134,75 @@ fn personal_data_of_many_personas() {
 }
 
 #[test]
-fn certificate_id_links_by_issuer_and_serial() {
+fn certificate_id_links_by_issuer_key_and_serial() {
     let f = Fixture::new();
-    let id = f.auth_cert().id();
-    assert_eq!(
-        id.issuer,
-        "OU=Japan Agency for Local Authority Information Systems,OU=JPKI for user authentication,O=JPKI,C=JP"
-    );
+    let cert = f.auth_cert();
+    let id = cert.id().unwrap();
+    let root = Certificate::from_der(&f.pki.root(VcPurpose::Authentication, Generation::G2023).der)
+        .unwrap();
+    assert_eq!(id.issuer_key_id(), root.key_id());
     let want: String = f
         .holder
         .auth_serial
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    assert_eq!(id.serial, want.trim_start_matches('0'));
+    assert_eq!(id.serial_hex(), want.trim_start_matches('0'));
+    assert_eq!(
+        id.to_string(),
+        format!("kid:{}@{}", id.serial_hex(), id.issuer_key_id_hex())
+    );
+    // serde is the text form, so stores and JSON agree.
     let json = serde_json::to_string(&id).unwrap();
+    assert_eq!(json, format!("\"{id}\""));
     assert_eq!(serde_json::from_str::<CertificateId>(&json).unwrap(), id);
     assert_eq!(id.to_string().parse::<CertificateId>().unwrap(), id);
-    // Stable: parsing again gives the same id.
+    assert!(serde_json::from_str::<CertificateId>("\"1@CN=x\"").is_err());
+    // Stable: parsing again gives the same id; the validated path and the assertion agree.
     assert_eq!(
         Certificate::from_der(&f.holder.auth_certificate)
             .unwrap()
             .id(),
-        id
+        Some(id.clone())
+    );
+    let path = f
+        .verifier(f.current_crls(at()))
+        .validate(&cert, Purpose::Authentication, at())
+        .unwrap();
+    assert_eq!(path.leaf_id(), id);
+    assert_eq!(cert.id_issued_by(&root), id);
+    // The legacy form is the issuer name and serial, as stores wrote it before.
+    let legacy = cert.legacy_id();
+    assert_eq!(
+        legacy.issuer,
+        "OU=Japan Agency for Local Authority Information Systems,OU=JPKI for user authentication,O=JPKI,C=JP"
+    );
+    assert_eq!(legacy.serial, id.serial_hex());
+    assert_eq!(
+        legacy.to_string(),
+        format!("{}@{}", legacy.serial, legacy.issuer)
+    );
+    assert!(legacy.to_string().parse::<CertificateId>().is_err());
+}
+
+#[test]
+fn certificate_without_aki_is_identified_through_its_path() {
+    // No AKI: the certificate alone cannot name its issuer's key; the path's issuer can.
+    let f = Fixture::new();
+    let mut t = f.auth_template();
+    t.authority_key_id = vc::AuthorityKeyId::Omit;
+    let cert = f.issue(&t);
+    assert_eq!(cert.id(), None);
+    let path = f
+        .verifier_without_revocation()
+        .validate(&cert, Purpose::Authentication, at())
+        .unwrap();
+    let root = path.anchor();
+    assert_eq!(path.leaf_id().issuer_key_id(), root.key_id());
+    // Same id as the AKI-carrying certificate with this serial would get.
+    assert_eq!(
+        path.leaf_id(),
+        CertificateId::new(root.key_id(), cert.serial()).unwrap()
     );
 }
 
@@ -236,7 +282,7 @@ fn auth_assertion_fresh_replayed_expired_unknown() {
     let ok = verifier
         .verify_assertion(&assertion, &store, at() + Duration::minutes(1))
         .unwrap();
-    assert_eq!(ok.id, f.auth_cert().id());
+    assert_eq!(Some(ok.id), f.auth_cert().id());
     assert_eq!(ok.identity, f.auth_cert().auth_identity());
     assert_eq!(ok.path.chain().len(), 2);
 

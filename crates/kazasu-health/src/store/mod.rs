@@ -24,6 +24,16 @@ pub trait RenewalStore: Send + Sync {
 
     /// The certificates a certificate renewed, newest first (itself first), following renewal links.
     fn lineage(&self, id: &CertificateId) -> Result<Vec<CertificateId>, StoreError>;
+
+    /// Rewrites rows stored under a certificate's legacy (issuer name, serial) id — written before
+    /// ids were keyed on the issuer's key — to its [`CertificateId`]; returns how many. Services
+    /// call it when the certificate is presented (and so verified), which is the first moment the
+    /// issuer key behind an ambiguous name is known.
+    fn adopt_legacy_id(
+        &self,
+        legacy: &kazasu_pki::LegacyCertificateId,
+        id: &CertificateId,
+    ) -> Result<usize, StoreError>;
 }
 
 /// Registered facility terminals and the approvals they sent.

@@ -79,7 +79,8 @@ impl CheckinStore for SqliteStore {
         if !holders.is_empty() {
             let mine = lineage(&tx, id)?;
             for (issuer, serial) in holders {
-                let holder = CertificateId { issuer, serial };
+                let holder = CertificateId::from_hex_parts(&issuer, &serial)
+                    .map_err(|e| corrupt("patient_cards", e.to_string()))?;
                 if !mine.contains(&holder) {
                     return Err(StoreError::Conflict(format!(
                         "patient card {card} is linked to another card"
@@ -90,7 +91,7 @@ impl CheckinStore for SqliteStore {
         tx.execute(
             "INSERT INTO patient_cards (facility, issuer, serial, patient_card, linked_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(facility, issuer, serial) DO UPDATE SET patient_card = ?4, linked_at = ?5",
-            params![facility.as_str(), id.issuer, id.serial, card.as_str(), timestamp(at)],
+            params![facility.as_str(), id.issuer_key_id_hex(), id.serial_hex(), card.as_str(), timestamp(at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -106,7 +107,7 @@ impl CheckinStore for SqliteStore {
             let card: Option<String> = conn
                 .query_row(
                     "SELECT patient_card FROM patient_cards WHERE facility = ?1 AND issuer = ?2 AND serial = ?3",
-                    params![facility.as_str(), cert.issuer, cert.serial],
+                    params![facility.as_str(), cert.issuer_key_id_hex(), cert.serial_hex()],
                     |r| r.get(0),
                 )
                 .optional()?;

@@ -26,11 +26,39 @@ impl RenewalStore for SqliteStore {
             added += tx.execute(
                 "INSERT INTO renewals (new_issuer, new_serial, old_issuer, old_serial) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(new_issuer, new_serial) DO NOTHING",
-                params![new.issuer, new.serial, old.issuer, old.serial],
+                params![new.issuer_key_id_hex(), new.serial_hex(), old.issuer_key_id_hex(), old.serial_hex()],
             )?;
         }
         tx.commit()?;
         Ok(added)
+    }
+
+    fn adopt_legacy_id(
+        &self,
+        legacy: &kazasu_pki::LegacyCertificateId,
+        id: &CertificateId,
+    ) -> Result<usize, StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut changed = 0;
+        for sql in [
+            "UPDATE OR IGNORE certificate_links SET issuer = ?3, serial = ?4 WHERE issuer = ?1 AND serial = ?2",
+            "UPDATE OR IGNORE patient_cards SET issuer = ?3, serial = ?4 WHERE issuer = ?1 AND serial = ?2",
+            "UPDATE OR IGNORE renewals SET new_issuer = ?3, new_serial = ?4 WHERE new_issuer = ?1 AND new_serial = ?2",
+            "UPDATE renewals SET old_issuer = ?3, old_serial = ?4 WHERE old_issuer = ?1 AND old_serial = ?2",
+        ] {
+            changed += tx.execute(
+                sql,
+                params![
+                    legacy.issuer,
+                    legacy.serial,
+                    id.issuer_key_id_hex(),
+                    id.serial_hex()
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     fn lineage(&self, id: &CertificateId) -> Result<Vec<CertificateId>, StoreError> {
@@ -174,7 +202,7 @@ impl EligibilityStore for SqliteStore {
         let existing: Option<String> = tx
             .query_row(
                 "SELECT agency_code FROM certificate_links WHERE issuer = ?1 AND serial = ?2",
-                params![id.issuer, id.serial],
+                params![id.issuer_key_id_hex(), id.serial_hex()],
                 |r| r.get(0),
             )
             .optional()?;
@@ -189,7 +217,7 @@ impl EligibilityStore for SqliteStore {
         }
         tx.execute(
             "INSERT INTO certificate_links (issuer, serial, agency_code, linked_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id.issuer, id.serial, agency.as_str(), timestamp(at)],
+            params![id.issuer_key_id_hex(), id.serial_hex(), agency.as_str(), timestamp(at)],
         )?;
         tx.commit()?;
         Ok(())
@@ -201,7 +229,7 @@ impl EligibilityStore for SqliteStore {
             let agency: Option<String> = conn
                 .query_row(
                     "SELECT agency_code FROM certificate_links WHERE issuer = ?1 AND serial = ?2",
-                    params![cert.issuer, cert.serial],
+                    params![cert.issuer_key_id_hex(), cert.serial_hex()],
                     |r| r.get(0),
                 )
                 .optional()?;

@@ -267,12 +267,18 @@ pub(super) fn lineage(
         let older: Option<(String, String)> = conn
             .query_row(
                 "SELECT old_issuer, old_serial FROM renewals WHERE new_issuer = ?1 AND new_serial = ?2",
-                params![last.issuer, last.serial],
+                params![last.issuer_key_id_hex(), last.serial_hex()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((issuer, serial)) = older else { break };
-        let older = CertificateId { issuer, serial };
+        // A renewal row still naming the old certificate by its legacy (issuer name) id: the chain
+        // cannot be followed past it until that certificate is presented once (adopt_legacy_id).
+        if issuer.contains('=') {
+            break;
+        }
+        let older = CertificateId::from_hex_parts(&issuer, &serial)
+            .map_err(|e| corrupt("renewals", e.to_string()))?;
         if out.contains(&older) || out.len() >= MAX_LINEAGE {
             return Err(corrupt(
                 "renewals",
