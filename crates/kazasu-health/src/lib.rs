@@ -1,16 +1,19 @@
 //! The healthcare uses of the My Number Card, on [`kazasu_card`] and [`kazasu_pki`].
 //!
-//! - [`eligibility`]: online insurance eligibility confirmation (オンライン資格確認). The clinic side
-//!   ([`present_card`]) reads the authentication certificate and, with the PIN, signs the service's
-//!   challenge; the service ([`EligibilityService`]) verifies path, revocation, signature and a
-//!   single-use challenge, finds the person through the link made at enrolment (健康保険証利用登録) and
-//!   answers with the official codes. Renewed cards are found through old → new serial links; for
-//!   three months after the authentication certificate expires, answers carry qualification data only.
+//! - [`eligibility`]: online insurance eligibility confirmation (オンライン資格確認). Enrolment
+//!   (健康保険証利用登録) needs a [`CardHolderProof`]: both keys of one card sign the service's
+//!   challenge, a [`CardLinkSource`] confirms the two certificates are one card's, and the signature
+//!   certificate's 基本4情報 match the person's record ([`identity`]). At the reader the card signs a
+//!   single-use challenge with the PIN, or staff check the person and a registered
+//!   [`FacilityTerminal`] signs their approval ([`facility`]); every lookup is audited ([`audit`]).
+//!   Answers use the official codes, list every match for 複数該当, and refusals become error
+//!   answers. Until the end of the third month after the month the authentication certificate
+//!   expired (JST), answers carry the qualification data but no medication / care information.
 //! - [`checkin`]: the card as a common patient card (共通診察券): link a verified card identity to the
-//!   facility's patient-card number, then check in with a touch and get a queue number unique per
-//!   facility and day, even with many desks at once.
+//!   facility's patient-card number (with the desk's approval or an identity match), then check in
+//!   with a touch and get a queue number unique per facility and day, the same one on a second touch.
 //! - [`store`]: the data behind both, as traits with an embedded SQLite implementation (migrations,
-//!   one transaction per change, durable, concurrent desks without lost updates).
+//!   one transaction per change, durable, concurrent desks without lost updates, shared challenges).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod audit;
