@@ -106,9 +106,9 @@ impl HealthError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The database failed.
-    #[error("database: {0}")]
-    Database(#[from] rusqlite::Error),
+    /// The database failed (the backend's error is the source).
+    #[error("the database failed")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A row holds something this version cannot read.
     #[error("corrupt row in {table}: {reason}")]
     CorruptRow {
@@ -128,4 +128,11 @@ pub enum StoreError {
     /// A uniqueness rule would be broken (e.g. one patient card linked twice).
     #[error("conflict: {0}")]
     Conflict(String),
+}
+
+#[cfg(feature = "sqlite")]
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
 }

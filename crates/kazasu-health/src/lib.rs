@@ -45,6 +45,7 @@ pub use model::{
 };
 pub use store::{
     AuditStore, CheckinStore, EligibilityStore, FacilityStore, PatientRecord, RenewalStore,
-    SqliteChallengeStore, SqliteStore,
 };
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteChallengeStore, SqliteStore};
 pub use verify::{GRACE_MONTHS, VerificationSetup, grace_end};

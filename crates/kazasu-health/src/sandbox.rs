@@ -263,7 +263,7 @@ mod tests {
         let day = date!(2026 - 11 - 30);
         let agency = AgencyCode::new("A1").unwrap();
         let mut seen = [false; 4];
-        for seed in 0..8 {
+        for seed in 0..64 {
             let persona = PersonaBuilder::from_seed(seed).build().unwrap();
             let (person, qs) = person_record(&persona, &agency, day).unwrap();
             let q = &qs[0];

@@ -1,7 +1,9 @@
 //! Where the flows keep their data: traits, so a server database can replace the embedded SQLite.
 
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteChallengeStore, SqliteStore};
 
 use kazasu_pki::CertificateId;

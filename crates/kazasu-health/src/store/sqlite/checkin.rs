@@ -4,7 +4,7 @@ use kazasu_pki::CertificateId;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::{Date, OffsetDateTime};
 
-use super::{SqliteStore, code, corrupt, date_text, lineage, parse_date, timestamp};
+use super::{SqliteStore, code, corrupt, lineage, parse_date, timestamp};
 use crate::StoreError;
 use crate::model::{FacilityCode, InsuranceSex, PatientCardNumber, Reservation};
 use crate::store::{CheckinStore, PatientRecord};
@@ -25,7 +25,7 @@ impl CheckinStore for SqliteStore {
                 facility.as_str(),
                 card.as_str(),
                 record.name,
-                date_text(record.birth_date),
+                record.birth_date,
                 record.sex.code()
             ],
         )?;
@@ -128,7 +128,7 @@ impl CheckinStore for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO reservations (facility, patient_card, day, time, department) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![facility.as_str(), card.as_str(), date_text(r.day), r.time, r.department],
+            params![facility.as_str(), card.as_str(), r.day, r.time, r.department],
         )?;
         tx.commit()?;
         Ok(())
@@ -145,16 +145,13 @@ impl CheckinStore for SqliteStore {
             "SELECT day, time, department FROM reservations WHERE facility = ?1 AND patient_card = ?2 AND day = ?3
              ORDER BY time, id",
         )?;
-        let rows = stmt.query_map(
-            params![facility.as_str(), card.as_str(), date_text(day)],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
-        )?;
+        let rows = stmt.query_map(params![facility.as_str(), card.as_str(), day], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (d, time, department) = row?;
@@ -181,7 +178,7 @@ impl CheckinStore for SqliteStore {
             .query_row(
                 "SELECT queue_number FROM checkins WHERE facility = ?1 AND day = ?2 AND patient_card = ?3
                  ORDER BY queue_number LIMIT 1",
-                params![facility.as_str(), date_text(day), card.as_str()],
+                params![facility.as_str(), day, card.as_str()],
                 |r| r.get(0),
             )
             .optional()?;
@@ -192,14 +189,14 @@ impl CheckinStore for SqliteStore {
         let number: i64 = tx.query_row(
             "INSERT INTO queue_counters (facility, day, last) VALUES (?1, ?2, 1)
              ON CONFLICT(facility, day) DO UPDATE SET last = last + 1 RETURNING last",
-            params![facility.as_str(), date_text(day)],
+            params![facility.as_str(), day],
             |r| r.get(0),
         )?;
         let queue = u32::try_from(number)
             .map_err(|_| corrupt("queue_counters", format!("counter {number}")))?;
         tx.execute(
             "INSERT INTO checkins (facility, day, queue_number, patient_card, checked_in_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![facility.as_str(), date_text(day), number, card.as_str(), timestamp(at)],
+            params![facility.as_str(), day, number, card.as_str(), timestamp(at)],
         )?;
         tx.commit()?;
         Ok(queue)

@@ -4,7 +4,7 @@ use kazasu_pki::CertificateId;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use time::OffsetDateTime;
 
-use super::{SqliteStore, code, corrupt, date_text, lineage, parse_date, timestamp};
+use super::{SqliteStore, code, corrupt, lineage, parse_date, timestamp};
 use crate::StoreError;
 use crate::model::{AgencyCode, FacilityCode, InsuranceSex, InsurerNumber, Person, Qualification};
 use crate::store::{EligibilityStore, RenewalStore};
@@ -86,7 +86,7 @@ impl EligibilityStore for SqliteStore {
                 person.name_kana,
                 person.sex1.code(),
                 person.sex2.code(),
-                date_text(person.birth_date),
+                person.birth_date,
                 person.address
             ],
         )?;
@@ -105,8 +105,8 @@ impl EligibilityStore for SqliteStore {
                     q.insured_card_symbol,
                     q.insured_identification_number,
                     q.insured_branch_number,
-                    date_text(q.valid_from),
-                    q.valid_until.map(date_text),
+                    q.valid_from,
+                    q.valid_until,
                     q.personal_family_classification,
                     q.insured_partial_contribution_ratio,
                     q.elderly_recipient_contribution_ratio
