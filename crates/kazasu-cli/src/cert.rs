@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_pki::time::format_description::well_known::Rfc3339;
-use kazasu_pki::time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use kazasu_pki::time::{OffsetDateTime, Time};
 use kazasu_pki::{
     Certificate, Crl, CrlSet, PersonalData, Purpose, Rejection, RevocationPolicy, RevocationStatus,
     TrustStore, ValidatedPath, Verifier, VerifierOptions,
@@ -154,40 +154,10 @@ fn colon_hex(bytes: &[u8]) -> String {
         .join(":")
 }
 
-/// Japan Standard Time, UTC+9 (no daylight saving).
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => UtcOffset::UTC,
-};
-
 /// `--at`: RFC 3339, or `YYYY-MM-DD` = 00:00:00 JST of that day (the first instant of the day
 /// in Japan, where JPKI certificates and CRLs are issued).
 pub(crate) fn parse_at(s: &str) -> Result<OffsetDateTime, String> {
-    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
-        return Ok(t);
-    }
-    let b = s.as_bytes();
-    let is_date_shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !is_date_shape {
-        return Err("neither an RFC 3339 time nor a YYYY-MM-DD date".into());
-    }
-    let field = |r: std::ops::Range<usize>| s.get(r).and_then(|t| t.parse::<u16>().ok());
-    let (Some(year), Some(month), Some(day)) = (field(0..4), field(5..7), field(8..10)) else {
-        return Err("not a YYYY-MM-DD date".into());
-    };
-    let month = u8::try_from(month)
-        .ok()
-        .and_then(|m| Month::try_from(m).ok())
-        .ok_or_else(|| format!("month {month} does not exist"))?;
-    let day = u8::try_from(day).map_err(|_| format!("day {day} does not exist"))?;
-    let date = Date::from_calendar_date(i32::from(year), month, day)
-        .map_err(|e| format!("not a calendar date: {e}"))?;
-    Ok(PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(JST))
+    crate::time_arg::parse(s, Time::MIDNIGHT)
 }
 
 /// What `verify` needs beyond the certificate.

@@ -1,4 +1,5 @@
-//! `--at` values: an RFC 3339 time, or a calendar date in Japan.
+//! `--at` values: an RFC 3339 time, or a calendar date in Japan (JPKI certificates and CRLs are
+//! issued there, and holder certificates end at 23:59:59 JST).
 
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time, UtcOffset};

@@ -26,7 +26,7 @@ pub(crate) struct DemoArgs {
     /// seed-0 card, whose certificates the demo's test PKI trusts).
     #[arg(long, value_name = "NAME")]
     reader: Option<String>,
-    /// The demo clock: an RFC 3339 time, or a date (`YYYY-MM-DD`, meaning 10:00 JST that day).
+    /// The demo clock: an RFC 3339 time, or a date (`YYYY-MM-DD`, meaning 00:00 JST that day).
     /// The patient's test certificates are valid from 2025-01-01 to her birthday in 2029.
     #[arg(long, default_value = "2026-11-26T10:00:00+09:00")]
     at: String,
