@@ -10,9 +10,13 @@ pub(crate) fn parse(text: &str, time_of_day: Time) -> Result<OffsetDateTime, Str
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Ok(t);
     }
+    let bad = || format!("{text:?} is neither an RFC 3339 time nor a date (YYYY-MM-DD)");
+    // Exactly four year digits: no sign, no extended years.
+    if text.len() != 10 || !text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return Err(bad());
+    }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = Date::parse(text, &format)
-        .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a date (YYYY-MM-DD)"))?;
+    let date = Date::parse(text, &format).map_err(|_| bad())?;
     let jst = UtcOffset::from_hms(9, 0, 0).map_err(|e| e.to_string())?;
     Ok(date.with_time(time_of_day).assume_offset(jst))
 }
