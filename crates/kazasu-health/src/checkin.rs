@@ -14,6 +14,7 @@ use crate::clinic::{CardHolderProof, Presentation};
 use crate::eligibility::JST;
 use crate::facility::{ApprovalPurpose, StaffApproval, verify_approval};
 use crate::identity::{RecordIdentity, match_identity};
+use crate::links::CardLinkSource;
 use crate::model::{FacilityCode, PatientCardNumber, Receipt};
 use crate::store::CheckinStore;
 use crate::verify::{Accept, VerificationSetup, authenticate};
@@ -54,6 +55,7 @@ pub struct CheckinService<S> {
     setup: VerificationSetup,
     verifier: Verifier,
     challenges: Arc<dyn ChallengeStore>,
+    card_links: Option<Arc<dyn CardLinkSource>>,
     store: S,
 }
 
@@ -74,8 +76,17 @@ impl<S: CheckinStore> CheckinService<S> {
             verifier: setup.verifier(),
             setup,
             challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
+            card_links: None,
             store,
         }
+    }
+
+    /// Lets patients link their card by identity match ([`LinkApproval::IdentityMatch`]): `links`
+    /// tells which signature and authentication certificates are one card's. Without it, only the
+    /// desk's approval links cards.
+    pub fn with_card_links(mut self, links: Arc<dyn CardLinkSource>) -> Self {
+        self.card_links = Some(links);
+        self
     }
 
     /// Keeps challenges in `challenges` (shared between desks or instances).
@@ -182,8 +193,13 @@ impl<S: CheckinStore> CheckinService<S> {
                 self.challenges
                     .check(&assertion.challenge, at)
                     .map_err(|p| HealthError::Rejected(p.into()))?;
-                self.verifier
-                    .validate(signature_certificate, Purpose::Signature, at)?;
+                let Some(links) = &self.card_links else {
+                    return Err(HealthError::NotSameCard);
+                };
+                let sign_id = self
+                    .verifier
+                    .validate(signature_certificate, Purpose::Signature, at)?
+                    .leaf_id();
                 signature_certificate.verify_message(
                     HashAlgorithm::Sha256,
                     &assertion.challenge,
@@ -206,6 +222,10 @@ impl<S: CheckinStore> CheckinService<S> {
                     },
                 )?;
                 let id = self.verified(assertion, at)?;
+                // The two certificates must be one card's, or one card's holder could link another.
+                if links.authentication_for(&sign_id)? != Some(id.clone()) {
+                    return Err(HealthError::NotSameCard);
+                }
                 self.store
                     .link_patient_card(&self.facility, &id, card, at)?;
                 Ok(id)

@@ -254,6 +254,15 @@ impl<S: EligibilityStore> EligibilityService<S> {
             approval,
         } = presented
         {
+            // The approval first: only an authenticated terminal can use up its facility's quota.
+            verify_approval(
+                &self.store,
+                approval,
+                facility,
+                &ApprovalPurpose::StaffVisualLookup,
+                certificate,
+                at,
+            )?;
             let since = at - self.staff_limit.window;
             if self
                 .store
@@ -266,14 +275,6 @@ impl<S: EligibilityStore> EligibilityService<S> {
                     window_seconds: self.staff_limit.window.whole_seconds(),
                 });
             }
-            verify_approval(
-                &self.store,
-                approval,
-                facility,
-                &ApprovalPurpose::StaffVisualLookup,
-                certificate,
-                at,
-            )?;
         }
         let (id, binding) = authenticate(
             &self.setup,

@@ -452,6 +452,25 @@ fn staff_visual_lookups_are_rate_limited_per_facility() {
             .unwrap();
         service.confirm(&w.facility, &staff_checked(&mine, approval), at)
     };
+    // A sender without a registered key cannot use up the facility's quota.
+    let rogue = FacilityTerminal::new(
+        w.facility.clone(),
+        w.terminal.terminal(),
+        fixture_key(21).unwrap(),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let approval = rogue
+            .approve("intruder", ApprovalPurpose::StaffVisualLookup, &mine, AT)
+            .unwrap();
+        let err = service
+            .confirm(&w.facility, &staff_checked(&mine, approval), AT)
+            .unwrap_err();
+        assert!(
+            matches!(err, HealthError::FacilityNotAuthenticated(_)),
+            "{err}"
+        );
+    }
     look(AT).unwrap();
     look(AT + Duration::minutes(1)).unwrap();
     let err = look(AT + Duration::minutes(2)).unwrap_err();
@@ -483,6 +502,7 @@ fn desk(w: &World) -> CheckinService<SqliteStore> {
     let store = SqliteStore::in_memory().unwrap();
     register(&store, &w.terminal);
     CheckinService::new(w.facility.clone(), w.sandbox.setup.clone(), store)
+        .with_card_links(w.sandbox.card_links.clone())
 }
 
 #[test]
@@ -730,4 +750,53 @@ fn sex_codes_follow_the_card() {
         "{err}"
     );
     try_enrol(&w, &theirs, &agency(7)).unwrap();
+}
+
+#[test]
+fn an_identity_match_link_needs_both_certificates_from_one_card() {
+    let w = world();
+    let a = PatientCardNumber::new("P-A").unwrap();
+    let hers = PatientRecord {
+        name: "山田 花子".into(),
+        birth_date: w.persona.birth_date,
+        sex: InsuranceSex::Female,
+    };
+    let mine = card(&w.sandbox, &w.persona, IssueSpec::default());
+    let other = card(
+        &w.sandbox,
+        &w.persona,
+        IssueSpec {
+            key_slot: 1,
+            ..IssueSpec::default()
+        },
+    );
+    // Card X's signature key and card Y's authentication key: the holder of X must not be able to
+    // link Y to X's patient record.
+    let d = desk(&w);
+    d.store().put_patient(&w.facility, &a, &hers).unwrap();
+    let challenge = d.issue_challenge(AT).unwrap();
+    let from_x = proof(&other, &challenge);
+    let y = assertion(&mine, &challenge);
+    let mixed = CardHolderProof {
+        authentication: y.clone(),
+        signature_certificate: from_x.signature_certificate.clone(),
+        signature: from_x.signature.clone(),
+    };
+    let err = d
+        .link(&y, &a, &LinkApproval::from_proof(&mixed), AT)
+        .unwrap_err();
+    assert!(matches!(err, HealthError::NotSameCard), "{err}");
+    let id = y.certificate.id().unwrap();
+    assert_eq!(d.store().patient_card(&w.facility, &id).unwrap(), None);
+    // A desk told no card links accepts only the staff's approval.
+    let store = SqliteStore::in_memory().unwrap();
+    register(&store, &w.terminal);
+    store.put_patient(&w.facility, &a, &hers).unwrap();
+    let plain = CheckinService::new(w.facility.clone(), w.sandbox.setup.clone(), store);
+    let challenge = plain.issue_challenge(AT).unwrap();
+    let p = proof(&mine, &challenge);
+    let err = plain
+        .link(&p.authentication, &a, &LinkApproval::from_proof(&p), AT)
+        .unwrap_err();
+    assert!(matches!(err, HealthError::NotSameCard), "{err}");
 }

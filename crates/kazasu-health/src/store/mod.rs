@@ -71,7 +71,9 @@ pub trait AuditStore: Send + Sync {
     /// Appends an entry.
     fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
 
-    /// Lookups of `mode` by `facility` at or after `since` (for rate limits).
+    /// Lookups of `mode` by `facility` at or after `since` whose facility credential was valid
+    /// (refusals `K3001` unauthenticated terminal and `K3002` rate-limited do not count: a sender
+    /// without a valid approval must not be able to use up a facility's quota).
     fn count_lookups(
         &self,
         facility: &FacilityCode,

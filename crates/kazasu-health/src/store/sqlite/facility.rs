@@ -97,7 +97,8 @@ impl AuditStore for SqliteStore {
         since: OffsetDateTime,
     ) -> Result<u32, StoreError> {
         let n: i64 = self.lock().query_row(
-            "SELECT COUNT(*) FROM audit WHERE facility = ?1 AND mode = ?2 AND at >= ?3",
+            "SELECT COUNT(*) FROM audit WHERE facility = ?1 AND mode = ?2 AND at >= ?3
+             AND result NOT IN ('K3001', 'K3002')",
             params![facility.as_str(), mode.as_str(), since.unix_timestamp()],
             |r| r.get(0),
         )?;
