@@ -19,6 +19,7 @@
 
 mod card_face;
 mod card_info;
+mod common;
 mod digest;
 mod error;
 mod jpki;
@@ -26,19 +27,31 @@ mod kenmen;
 mod mynumber;
 mod secret;
 mod session;
+mod sm;
 mod tlv;
 
-pub use card_face::{CARD_FACE_AID, CardFace, CardFaceData, CardFaceUnlock};
-pub use card_info::{BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, MyNumberUnlock};
+pub use card_face::{
+    AgeRecordData, CARD_FACE_AID, CardFace, CardFaceData, CardFaceKey, CardFaceUnlock,
+    GenuineUnlock,
+};
+pub use card_info::{
+    BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, CardInfoKey, CardInfoRead, IntegrityCheck,
+    MyNumberUnlock, SecureCardInfo, parse_certificate,
+};
+pub use common::{COMMON_AID, CardPinAp, CardRecord, CommonAp, JUKI_AID, MfObject};
 pub use digest::{DigestInfo, HashAlgorithm};
 pub use error::CardError;
 pub use jpki::{
     AuthCaCertificate, AuthCertificate, CertificatePresence, JPKI_AID, Jpki, JpkiPinStatus,
     SignCaCertificate, SignCertificate, Signature, TokenKind,
 };
+/// The verifier: certificates, signed records, challenges, genuineness reports.
+pub use kazasu_cvc as cvc;
 pub use kenmen::{CardDate, Sex};
 pub use mynumber::{MyNumber, check_digit};
 pub use secret::{
-    AuthPin, CardInfoPin, Secret, SecretKind, SignPassword, VerificationCodeA, VerificationCodeB,
+    AuthPin, BirthDateKey, CardInfoPin, CardPin, Secret, SecretKind, SignPassword,
+    VerificationCodeA, VerificationCodeB,
 };
 pub use session::{LastTry, PinStatus, Session};
+pub use sm::SmError;
