@@ -25,4 +25,4 @@ pub use card::{CardConfig, TokenKind, VirtualCard};
 pub use error::Error;
 pub use transport::{SharedCard, VirtualTransport};
 mod sample;
-pub use sample::{IssuedCard, VirtualCardBuilder};
+pub use sample::{Counterfeit, IssuedCard, KenmenAp, Tamper, VirtualCardBuilder};
