@@ -203,6 +203,11 @@ fn a_reset_by_another_program_mid_session_reselects_and_forgets_pins() {
     // The read meets the reset, re-selects and is retried once.
     let cert = jpki.read_auth_certificate().unwrap();
     assert_eq!(cert.as_der(), card.holder.auth_certificate.as_slice());
+    // A warm reset leaves the card's VERIFY in force (the session still re-verifies before use);
+    // only a power-down clears it.
+    assert_eq!(jpki.pin_status().unwrap().auth, PinStatus::Verified);
+    other.unpower_card().unwrap();
+    let _ = jpki.read_auth_certificate().unwrap();
     assert_eq!(jpki.pin_status().unwrap().auth, PinStatus::TriesLeft(3));
 }
 
