@@ -2,19 +2,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use der::{Decode, Encode};
+use kazasu_card::IntegrityCheck;
+use kazasu_card::cvc::{CaKey, CardKey, CvcError, CvcTrust, KeyId};
 use kazasu_card::{
     AuthPin, BasicInfoUnlock, CardError, CardFace, CardFaceUnlock, CardInfo, CardInfoPin,
     DigestInfo, HashAlgorithm, Jpki, LastTry, MyNumberUnlock, PinStatus, SecretKind, Sex,
     SignPassword, TokenKind, VerificationCodeA, VerificationCodeB,
 };
 use kazasu_virtual_card::card::{FaultPlan, JPKI_AID};
+use kazasu_virtual_card::pki::CvcHierarchy;
 use kazasu_virtual_card::pki::{Generation, HolderCredentials, Persona, Purpose, TestPki};
 use kazasu_virtual_card::{
     IssuedCard, TokenKind as VirtualToken, VirtualCardBuilder, VirtualTransport,
 };
-use kazasu_card::IntegrityCheck;
-use kazasu_card::cvc::{CaKey, CardKey, CvcError, CvcTrust, KeyId};
-use kazasu_virtual_card::pki::CvcHierarchy;
 use kazasu_virtual_card::{KenmenAp, Tamper};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::DecodePublicKey;
@@ -485,7 +485,11 @@ fn card_face() {
     let mut face = CardFace::open(f.transport).unwrap();
     let code_b = VerificationCodeB::new(&p.verification_code_b()).unwrap();
     let (data, certificate) = face
-        .read_verified(CardFaceUnlock::CodeB(&code_b), &test_trust(), LastTry::Refuse)
+        .read_verified(
+            CardFaceUnlock::CodeB(&code_b),
+            &test_trust(),
+            LastTry::Refuse,
+        )
         .unwrap();
     assert_eq!(certificate.issuer.number(), "6000023");
     assert_eq!(data.birth_date.to_string(), "1985-04-12");

@@ -115,13 +115,15 @@ impl CvcTrust {
         role: &str,
         application: &'static str,
     ) -> Result<VerifiedCvc, CvcError> {
+        // An unknown issuer stays "not checked" whatever its number: check the signature first.
+        let verified = self.verify(cvc)?;
         if cvc.issuer().role() != role {
             return Err(CvcError::WrongIssuer {
                 issuer: cvc.issuer(),
                 expected: application,
             });
         }
-        self.verify(cvc)
+        Ok(verified)
     }
 
     /// Verifies a chain: the first certificate by a configured CA (the master file's `00F8`, root →
