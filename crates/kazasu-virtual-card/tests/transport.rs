@@ -127,6 +127,36 @@ fn power_cycle_is_reported_and_forgets_the_pin() {
     );
 }
 
+/// card.md §4/§11: the transport's warm reset keeps the password verified; power-off clears it.
+#[test]
+fn transport_reset_keeps_and_power_off_clears_the_password() {
+    let issued = VirtualCardBuilder::new(0).build().unwrap();
+    let mut ex = Exchange::new(VirtualTransport::new(issued.card));
+    let pw = Command::new(0, 0x20, 0, 0x80)
+        .with_data(b"ABC123".to_vec())
+        .unwrap();
+    let counter = Command::new(0, 0x20, 0, 0x80);
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert!(ex.transmit(&pw).unwrap().is_success());
+    ex.transport().reset();
+    assert!(ex.take_reset_event(), "a reset is reported");
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw(), StatusWord::OK);
+    ex.transport().power_off();
+    assert!(!ex.transport().with_card(|c| c.is_powered()));
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw().tries_left(), Some(5));
+    assert!(ex.take_reset_event(), "the power-up is reported");
+    assert!(ex.transmit(&pw).unwrap().is_success());
+    ex.transport().power_cycle();
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw().tries_left(), Some(5));
+}
+
 #[test]
 fn two_clients_share_one_card() {
     let issued = VirtualCardBuilder::new(0).build().unwrap();
