@@ -17,7 +17,9 @@ use crate::pki::{
 };
 use crate::{CardConfig, Error, TokenKind, VirtualCard};
 
-/// A counterfeit card, for tests of verifiers (see `shared` card specification §10: what each fake does).
+/// A counterfeit card, for tests of verifiers. Genuine files on another chip fail the challenge (the
+/// chip's answer does not verify with the card key of the signed records); a self-made card fails its
+/// CVC (unknown issuer, or a signature the CA key does not verify); everything else about it is consistent.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub enum Counterfeit {
