@@ -4,11 +4,18 @@
 //! - [`Jpki`]: the JPKI AP — token kind, the four certificates (typed so an authentication certificate
 //!   cannot be passed where a signature certificate is expected), PIN status without spending a try,
 //!   VERIFY behind a lockout guard, PIN change, and signatures with either key.
-//! - [`CardInfo`]: the 券面事項入力補助AP — My Number and 基本4情報 as typed values, checked against the
-//!   card's integrity record.
-//! - [`CardFace`]: the 券面事項確認AP — birth date, sex, expiry, photo and name/address images.
+//! - [`CardInfo`]: the 券面事項入力補助AP — My Number and 基本4情報 as typed values, the integrity
+//!   record verified through the AP's certificate, secure messaging, PIN change, a PIN-less
+//!   genuineness proof.
+//! - [`CardFace`]: the 券面事項確認AP — the age record, the card face (birth date, sex, photo,
+//!   name/address images, the chip's key; the expiry is unsigned), the My Number image, and
+//!   [`CardFace::prove_genuine`]: the chip holds the key its signed records certify.
+//! - [`CommonAp`]: the 共通AP's card record, the master file's GET DATA objects and certificate chain,
+//!   the 個人番号カード用 PIN.
+//! - [`cvc`] (the `kazasu-cvc` crate): certificates, signed records, challenges, reports.
 //!
-//! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`VerificationCodeA`], [`VerificationCodeB`])
+//! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`CardPin`], [`VerificationCodeA`],
+//! [`VerificationCodeB`], [`BirthDateKey`])
 //! are validated before any APDU is sent, zeroized on drop, and print as `REDACTED`. Before a VERIFY the
 //! counter is read; with one try left the guard refuses unless the caller passes [`LastTry::Allow`].
 //!
