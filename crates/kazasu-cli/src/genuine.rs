@@ -44,8 +44,9 @@ pub(crate) struct GenuineArgs {
     /// test card: for it alone this is implied.
     #[arg(long)]
     allow_test_hierarchy: bool,
-    /// A CVC CA public key: a text file of lines `KEY-ID MODULUS-HEX [EXPONENT-HEX]` (key id as
-    /// `6000023-001`, or `6000020-001-A8`; `#` starts a comment). Repeatable.
+    /// CVC CA public keys: a text file of lines `KEY-ID MODULUS-HEX [EXPONENT-HEX]` (key id as
+    /// `6000023-001`, `6000020-001-A8`, or its 16 bytes in hex as in the cvc-cas.txt that
+    /// `kazasu virtual-card export` writes; `#` starts a comment). Repeatable.
     #[arg(long, value_name = "FILE")]
     cvc_ca: Vec<PathBuf>,
     /// Built-in virtual card only: make it a counterfeit of this kind (to see each one refused).
@@ -102,7 +103,13 @@ fn load_cas(path: &PathBuf, trust: &mut CvcTrust) -> Result<(), Failure> {
             return Err(bad(n, "expected KEY-ID MODULUS-HEX [EXPONENT-HEX]"));
         };
         let exponent = parts.next().unwrap_or("010001");
-        let id: KeyId = id.parse().map_err(|e: CvcError| bad(n, &e.to_string()))?;
+        // The key id as text (`6000023-001`) or as its 16 bytes in hex (what `kazasu virtual-card
+        // export` writes to cvc-cas.txt).
+        let id: KeyId = match hex::decode(id) {
+            Ok(bytes) if bytes.len() == 16 => KeyId::from_slice(&bytes),
+            _ => id.parse(),
+        }
+        .map_err(|e: CvcError| bad(n, &e.to_string()))?;
         let modulus = hex::decode(modulus).map_err(|_| bad(n, "the modulus is not hex"))?;
         let exponent = hex::decode(exponent).map_err(|_| bad(n, "the exponent is not hex"))?;
         let key =

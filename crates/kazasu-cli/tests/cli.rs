@@ -280,6 +280,24 @@ fn card_genuine_with_a_ca_file() {
         ));
     }
     std::fs::write(&file, lines).unwrap();
+    // The file `kazasu virtual-card export` writes is accepted as it is.
+    let exported = dir.path().join("pki");
+    let out = kazasu(
+        &["virtual-card", "export", exported.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = kazasu(
+        &[
+            "card",
+            "genuine",
+            "--card-info-ap",
+            "--cvc-ca",
+            exported.join("cvc-cas.txt").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = kazasu(
         &[
             "card",
