@@ -102,7 +102,7 @@ fn main() {
             // Each verification: parse the certificate bytes, validate the path to the root at t,
             // look the serial up in the CRL, verify the signature, use the challenge up.
             let run = |store: &MemoryChallengeStore| {
-                store.insert(challenge.clone(), at());
+                store.insert(challenge.clone(), at()).unwrap();
                 let a = AuthAssertion::from_parts(&holder.auth_certificate, &challenge, &signature)
                     .unwrap();
                 black_box(verifier.verify_assertion(&a, store, at()).unwrap());

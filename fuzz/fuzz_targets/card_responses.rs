@@ -3,9 +3,10 @@
 //! it into a value or a typed error, never a panic or a runaway loop.
 
 use kazasu_apdu::{Capabilities, Transport, TransportError, TransportErrorKind};
+use kazasu_card::cvc::{Challenge, CvcTrust};
 use kazasu_card::{
-    AuthPin, CardFace, CardFaceUnlock, CardInfo, CardInfoPin, DigestInfo, HashAlgorithm, Jpki, LastTry,
-    SignPassword, VerificationCodeB,
+    AuthPin, BirthDateKey, CardFace, CardFaceUnlock, CardInfo, CardInfoPin, CommonAp, DigestInfo,
+    GenuineUnlock, HashAlgorithm, Jpki, LastTry, SignPassword, VerificationCodeB,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -43,7 +44,7 @@ fuzz_target!(|input: &[u8]| {
     let t = Hostile { data: data.to_vec(), pos: 0, extended: mode & 1 == 1, sent: 0 };
     let pin = AuthPin::new("1234").unwrap();
     let password = SignPassword::new("ABC123").unwrap();
-    match mode >> 1 & 3 {
+    match mode >> 1 & 7 {
         0 => {
             if let Ok(mut jpki) = Jpki::open(t) {
                 let _ = jpki.token_kind();
@@ -57,7 +58,30 @@ fuzz_target!(|input: &[u8]| {
         }
         1 => {
             if let Ok(mut ap) = CardInfo::open(t) {
-                let _ = ap.read_verified(&CardInfoPin::new("1234").unwrap(), LastTry::Allow);
+                let trust = CvcTrust::new().allow_test_hierarchy(true);
+                let _ = ap.read_verified(&CardInfoPin::new("1234").unwrap(), &trust, LastTry::Allow);
+                let _ = ap.prove_genuine(&trust, Challenge::from_bytes([1; 32]));
+            }
+        }
+        2 => {
+            if let Ok(mut ap) = CardInfo::open(t) {
+                if let Ok(mut sm) = ap.secure_messaging(&CardInfoPin::new("1234").unwrap(), LastTry::Allow) {
+                    let _ = sm.my_number();
+                    let _ = sm.basic_info();
+                }
+            }
+        }
+        3 => {
+            let mut common = CommonAp::open(t);
+            let _ = common.card_record();
+            let _ = common.verify_mf_chain(&CvcTrust::new());
+        }
+        4 => {
+            if let Ok(mut face) = CardFace::open(t) {
+                let key = BirthDateKey::new("600412").unwrap();
+                let trust = CvcTrust::new().allow_test_hierarchy(true);
+                let _ = face.prove_genuine(&trust, GenuineUnlock::BirthDate(&key), Challenge::from_bytes([2; 32]), LastTry::Allow);
+                let _ = face.age_record(&key, LastTry::Allow);
             }
         }
         _ => {

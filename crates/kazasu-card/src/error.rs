@@ -89,6 +89,13 @@ pub enum CardError {
     /// The integrity record does not match the data read.
     #[error("integrity check failed: {0}")]
     Integrity(String),
+    /// A certificate, signed record or challenge answer was refused (or, for an unknown CA, not
+    /// checked): the reason is in the inner error.
+    #[error("{0}")]
+    Verification(#[from] kazasu_cvc::CvcError),
+    /// Secure messaging failed; the session is over.
+    #[error("secure messaging: {0}")]
+    SecureMessaging(crate::sm::SmError),
     /// The APDU layer or the transport failed.
     #[error(transparent)]
     Apdu(#[from] ApduError),
@@ -107,6 +114,8 @@ impl CardError {
                 | CardError::NotFound { .. }
                 | CardError::Refused { .. }
                 | CardError::Integrity(_)
+                | CardError::Verification(_)
+                | CardError::SecureMessaging(_)
         )
     }
 }

@@ -436,10 +436,18 @@ impl<T: Transport> Jpki<T> {
             S::KIND,
             SecretKind::AuthPin | SecretKind::SignPassword
         ));
+        // P2 = 80|id names the key: no SELECT of the key EF (one APDU fewer per signature).
+        let key_p2 = 0x80 | u8::try_from(key_ef).unwrap_or(0);
         self.session.exclusive(|s| {
             s.verify(&JPKI_AID, pin_ef, PIN_P2, secret, last_try)?;
-            s.sign(&JPKI_AID, key_ef, digest_info.as_der(), needs)
-                .map(Signature)
+            s.compute_signature(
+                &JPKI_AID,
+                key_p2,
+                digest_info.as_der(),
+                "COMPUTE DIGITAL SIGNATURE",
+                needs,
+            )
+            .map(Signature)
         })
     }
 }

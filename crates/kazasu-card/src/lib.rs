@@ -4,11 +4,18 @@
 //! - [`Jpki`]: the JPKI AP — token kind, the four certificates (typed so an authentication certificate
 //!   cannot be passed where a signature certificate is expected), PIN status without spending a try,
 //!   VERIFY behind a lockout guard, PIN change, and signatures with either key.
-//! - [`CardInfo`]: the 券面事項入力補助AP — My Number and 基本4情報 as typed values, checked against the
-//!   card's integrity record.
-//! - [`CardFace`]: the 券面事項確認AP — birth date, sex, expiry, photo and name/address images.
+//! - [`CardInfo`]: the 券面事項入力補助AP — My Number and 基本4情報 as typed values, the integrity
+//!   record verified through the AP's certificate, secure messaging, PIN change, a PIN-less
+//!   genuineness proof.
+//! - [`CardFace`]: the 券面事項確認AP — the age record, the card face (birth date, sex, photo,
+//!   name/address images, the chip's key; the expiry is unsigned), the My Number image, and
+//!   [`CardFace::prove_genuine`]: the chip holds the key its signed records certify.
+//! - [`CommonAp`]: the 共通AP's card record, the master file's GET DATA objects and certificate chain,
+//!   the 個人番号カード用 PIN.
+//! - [`cvc`] (the `kazasu-cvc` crate): certificates, signed records, challenges, reports.
 //!
-//! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`VerificationCodeA`], [`VerificationCodeB`])
+//! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`CardPin`], [`VerificationCodeA`],
+//! [`VerificationCodeB`], [`BirthDateKey`])
 //! are validated before any APDU is sent, zeroized on drop, and print as `REDACTED`. Before a VERIFY the
 //! counter is read; with one try left the guard refuses unless the caller passes [`LastTry::Allow`].
 //!
@@ -19,6 +26,7 @@
 
 mod card_face;
 mod card_info;
+mod common;
 mod digest;
 mod error;
 mod jpki;
@@ -26,19 +34,31 @@ mod kenmen;
 mod mynumber;
 mod secret;
 mod session;
+mod sm;
 mod tlv;
 
-pub use card_face::{CARD_FACE_AID, CardFace, CardFaceData, CardFaceUnlock};
-pub use card_info::{BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, MyNumberUnlock};
+pub use card_face::{
+    AgeRecordData, CARD_FACE_AID, CardFace, CardFaceData, CardFaceKey, CardFaceUnlock,
+    GenuineUnlock,
+};
+pub use card_info::{
+    BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, CardInfoKey, CardInfoRead, IntegrityCheck,
+    MyNumberUnlock, SecureCardInfo, parse_certificate,
+};
+pub use common::{COMMON_AID, CardPinAp, CardRecord, CommonAp, JUKI_AID, MfObject};
 pub use digest::{DigestInfo, HashAlgorithm};
 pub use error::CardError;
 pub use jpki::{
     AuthCaCertificate, AuthCertificate, CertificatePresence, JPKI_AID, Jpki, JpkiPinStatus,
     SignCaCertificate, SignCertificate, Signature, TokenKind,
 };
+/// The verifier: certificates, signed records, challenges, genuineness reports.
+pub use kazasu_cvc as cvc;
 pub use kenmen::{CardDate, Sex};
 pub use mynumber::{MyNumber, check_digit};
 pub use secret::{
-    AuthPin, CardInfoPin, Secret, SecretKind, SignPassword, VerificationCodeA, VerificationCodeB,
+    AuthPin, BirthDateKey, CardInfoPin, CardPin, Secret, SecretKind, SignPassword,
+    VerificationCodeA, VerificationCodeB,
 };
 pub use session::{LastTry, PinStatus, Session};
+pub use sm::SmError;

@@ -21,6 +21,10 @@ pub enum SecretKind {
     VerificationCodeA,
     /// 照合番号B: birth date, expiry year and security code.
     VerificationCodeB,
+    /// The birth-date key of the 券面事項確認AP (和暦 `YYMMDD`): opens only the age record.
+    BirthDateKey,
+    /// The 個人番号カード用 PIN (共通AP / 住基AP key `001C`, 4 digits).
+    CardPin,
 }
 
 impl fmt::Display for SecretKind {
@@ -31,6 +35,8 @@ impl fmt::Display for SecretKind {
             SecretKind::CardInfoPin => "card-info PIN",
             SecretKind::VerificationCodeA => "verification code A",
             SecretKind::VerificationCodeB => "verification code B",
+            SecretKind::BirthDateKey => "birth-date key",
+            SecretKind::CardPin => "card PIN",
         })
     }
 }
@@ -94,6 +100,18 @@ secret_type!(
     SecretKind::VerificationCodeB
 );
 
+secret_type!(
+    /// The birth-date key of the 券面事項確認AP: the holder's birth date in the Japanese era as
+    /// `YYMMDD` (6 digits, as printed on the card). It opens only the age record (least disclosure).
+    BirthDateKey,
+    SecretKind::BirthDateKey
+);
+secret_type!(
+    /// The 個人番号カード用 PIN (4 digits) of the 共通AP and 住基AP (key `001C`).
+    CardPin,
+    SecretKind::CardPin
+);
+
 fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -113,6 +131,44 @@ impl CardInfoPin {
     pub fn new(pin: &str) -> Result<Self, CardError> {
         if !digits(pin, 4) {
             return Err(invalid(SecretKind::CardInfoPin, "must be exactly 4 digits"));
+        }
+        Ok(Self(Zeroizing::new(pin.as_bytes().to_vec())))
+    }
+}
+
+/// Whether `yymmdd` (6 ASCII digits) has a month 1–12 and a day 1–31.
+fn era_date(yymmdd: &str) -> bool {
+    let in_range = |s: Option<&str>, lo: u8, hi: u8| {
+        s.and_then(|s| s.parse::<u8>().ok())
+            .is_some_and(|v| (lo..=hi).contains(&v))
+    };
+    digits(yymmdd, 6) && in_range(yymmdd.get(2..4), 1, 12) && in_range(yymmdd.get(4..6), 1, 31)
+}
+
+impl BirthDateKey {
+    /// 6 digits: era year, month, day (`YYMMDD`).
+    pub fn new(era_yymmdd: &str) -> Result<Self, CardError> {
+        if !digits(era_yymmdd, 6) {
+            return Err(invalid(
+                SecretKind::BirthDateKey,
+                "must be 6 digits (era YYMMDD)",
+            ));
+        }
+        if !era_date(era_yymmdd) {
+            return Err(invalid(
+                SecretKind::BirthDateKey,
+                "is not a date (era YYMMDD)",
+            ));
+        }
+        Ok(Self(Zeroizing::new(era_yymmdd.as_bytes().to_vec())))
+    }
+}
+
+impl CardPin {
+    /// Exactly 4 ASCII digits.
+    pub fn new(pin: &str) -> Result<Self, CardError> {
+        if !digits(pin, 4) {
+            return Err(invalid(SecretKind::CardPin, "must be exactly 4 digits"));
         }
         Ok(Self(Zeroizing::new(pin.as_bytes().to_vec())))
     }
@@ -164,11 +220,7 @@ impl VerificationCodeB {
         if !digits(code, 14) {
             return Err(invalid(SecretKind::VerificationCodeB, "must be 14 digits"));
         }
-        let month = &code[2..4];
-        let day = &code[4..6];
-        let in_range =
-            |s: &str, lo: u8, hi: u8| s.parse::<u8>().is_ok_and(|v| (lo..=hi).contains(&v));
-        if !in_range(month, 1, 12) || !in_range(day, 1, 31) {
+        if !code.get(..6).is_some_and(era_date) {
             return Err(invalid(
                 SecretKind::VerificationCodeB,
                 "birth date part is not a date",
@@ -215,6 +267,18 @@ mod tests {
         assert!(VerificationCodeB::new("60041220341234").is_ok());
         assert!(VerificationCodeB::new("60134020341234").is_err());
         assert!(VerificationCodeB::from_parts("600412", 2034, "1234").is_ok());
+        assert!(BirthDateKey::new("600412").is_ok());
+        for bad in ["60041", "6004123", "601312", "600400", "60o412", ""] {
+            assert!(matches!(
+                BirthDateKey::new(bad),
+                Err(CardError::InvalidSecret {
+                    kind: SecretKind::BirthDateKey,
+                    ..
+                })
+            ));
+        }
+        assert!(CardPin::new("1234").is_ok());
+        assert!(CardPin::new("123").is_err());
     }
 
     #[test]
@@ -225,6 +289,12 @@ mod tests {
             SignPassword::new("ABC123").unwrap(),
             VerificationCodeA::new("123456789018").unwrap()
         );
+        let shown = format!(
+            "{shown} {:?} {:?}",
+            BirthDateKey::new("600412").unwrap(),
+            CardPin::new("4321").unwrap()
+        );
+        assert!(!shown.contains("600412") && !shown.contains("4321"));
         assert!(
             !shown.contains("1234") && !shown.contains("ABC123") && !shown.contains("123456789018")
         );

@@ -87,6 +87,11 @@ impl<T: Transport> Session<T> {
         self.verified.clear();
     }
 
+    /// Forgets which EF is current (after commands that may change it without our knowing).
+    pub(crate) fn forget_ef(&mut self) {
+        self.ef = None;
+    }
+
     /// Whether this session verified `pin_ef` of application `aid` since the last reset.
     pub(crate) fn is_verified(&self, aid: &[u8], pin_ef: u16) -> bool {
         self.verified.iter().any(|(a, e)| a == aid && *e == pin_ef)
@@ -173,6 +178,18 @@ impl<T: Transport> Session<T> {
         self.retrying(|s| s.read_object_once(aid, ef, operation, needs))
     }
 
+    /// Like [`Session::read_object`], but the first READ BINARY names the EF by its short id
+    /// (`00 B0 (80|id) 00 Le`): selects and reads in one APDU. EF ids `0001`–`001E` only.
+    pub(crate) fn read_object_sfi(
+        &mut self,
+        aid: &[u8],
+        ef: u16,
+        operation: &'static str,
+        needs: &'static str,
+    ) -> Result<Vec<u8>, CardError> {
+        self.retrying(|s| s.read_object_by(aid, ef, true, operation, needs))
+    }
+
     fn read_object_once(
         &mut self,
         aid: &[u8],
@@ -180,14 +197,37 @@ impl<T: Transport> Session<T> {
         operation: &'static str,
         needs: &'static str,
     ) -> Result<Vec<u8>, CardError> {
-        self.select_ef(aid, ef, operation)?;
+        self.read_object_by(aid, ef, false, operation, needs)
+    }
+
+    fn read_object_by(
+        &mut self,
+        aid: &[u8],
+        ef: u16,
+        short_id: bool,
+        operation: &'static str,
+        needs: &'static str,
+    ) -> Result<Vec<u8>, CardError> {
+        let short_id = short_id && self.ef != Some(ef) && (1..=0x1E).contains(&ef);
+        if short_id {
+            self.select_ap(aid, operation)?;
+        } else {
+            self.select_ef(aid, ef, operation)?;
+        }
         let caps = self.ex.transport().capabilities();
         let chunk = if caps.supports_extended() {
             caps.max_response().clamp(256, 65_536)
         } else {
             256
         };
-        let mut data = self.read_at(0, chunk, ef, operation, needs)?;
+        let mut data = if short_id {
+            let data = self.read_short(ef, chunk, operation, needs)?;
+            // READ BINARY by short EF id makes the EF the current one.
+            self.ef = Some(ef);
+            data
+        } else {
+            self.read_at(0, chunk, ef, operation, needs)?
+        };
         let total = match object_len(&data) {
             Header::Complete(n) => n,
             Header::NeedMore => {
@@ -222,6 +262,33 @@ impl<T: Transport> Session<T> {
         }
         data.truncate(total);
         Ok(data)
+    }
+
+    /// `00 B0 (80|id) 00 Le`: reads from offset 0 of the EF named by its short id.
+    pub(crate) fn read_short(
+        &mut self,
+        ef: u16,
+        le: usize,
+        operation: &'static str,
+        needs: &'static str,
+    ) -> Result<Vec<u8>, CardError> {
+        let id = u8::try_from(ef)
+            .ok()
+            .filter(|id| (1..=0x1E).contains(id))
+            .ok_or(CardError::Malformed {
+                ef,
+                reason: "no short EF id for this file".into(),
+            })?;
+        let le_value = Le::new(u32::try_from(le).unwrap_or(65_536))?;
+        let mut cmd = Command::new(0x00, 0xB0, 0x80 | id, 0x00).with_le(le_value);
+        if le > 256 {
+            cmd = cmd.with_form(LengthForm::Extended);
+        }
+        let r = self.send(&cmd, operation)?;
+        match r.sw().value() {
+            0x9000 | 0x6282 => Ok(r.into_data()),
+            _ => Err(status_error(r.sw(), operation, needs)),
+        }
     }
 
     fn read_at(
@@ -304,20 +371,7 @@ impl<T: Transport> Session<T> {
             .with_sensitive_data(Zeroizing::new(secret.bytes().to_vec()))?;
         let r = self.send(&cmd, "VERIFY")?;
         self.ex.transport_mut().note_pin_used();
-        let sw = r.sw();
-        self.verified.retain(|(a, e)| !(a == aid && *e == pin_ef));
-        match (sw.value(), sw.tries_left()) {
-            (0x9000, _) => {
-                self.verified.push((aid.to_vec(), pin_ef));
-                Ok(())
-            }
-            (_, Some(0)) | (0x6984 | 0x6983, _) => Err(CardError::Blocked { kind }),
-            (_, Some(n)) => Err(CardError::WrongSecret {
-                kind,
-                tries_left: n,
-            }),
-            _ => Err(status_error(sw, "VERIFY", "")),
-        }
+        self.verified_result(aid, pin_ef, kind, r.sw())
     }
 
     /// Verifies `secret` unless this session already did since the last reset (opening a file
@@ -334,6 +388,174 @@ impl<T: Transport> Session<T> {
             return Ok(());
         }
         self.verify(aid, pin_ef, p2, secret, last_try)
+    }
+
+    /// Reads a key's status with an empty `00 20 00 (80|id)`, without SELECT and without spending a try.
+    pub(crate) fn key_status(
+        &mut self,
+        aid: &[u8],
+        key_ef: u16,
+        operation: &'static str,
+    ) -> Result<PinStatus, CardError> {
+        let p2 = short_p2(key_ef)?;
+        self.retrying(|s| {
+            s.select_ap(aid, operation)?;
+            let r = s.send(&Command::new(0x00, 0x20, 0x00, p2), operation)?;
+            let sw = r.sw();
+            match (sw.value(), sw.tries_left()) {
+                (0x9000, _) => Ok(PinStatus::Verified),
+                (_, Some(0)) | (0x6984 | 0x6983, _) => Ok(PinStatus::Blocked),
+                (_, Some(n)) => Ok(PinStatus::TriesLeft(n)),
+                _ => Err(status_error(sw, operation, "")),
+            }
+        })
+    }
+
+    /// VERIFY `00 20 00 (80|id)` without SELECT, behind the lockout guard (the counter is read first
+    /// with an empty VERIFY; one try left is refused unless allowed). Skipped when this session
+    /// already verified the key since the last reset.
+    pub(crate) fn verify_key<S: Secret>(
+        &mut self,
+        aid: &[u8],
+        key_ef: u16,
+        secret: &S,
+        last_try: LastTry,
+    ) -> Result<(), CardError> {
+        if self.is_verified(aid, key_ef) {
+            return Ok(());
+        }
+        let kind = S::KIND;
+        let p2 = short_p2(key_ef)?;
+        match self.key_status(aid, key_ef, "VERIFY (counter)")? {
+            PinStatus::Blocked => return Err(CardError::Blocked { kind }),
+            PinStatus::TriesLeft(1) if last_try == LastTry::Refuse => {
+                return Err(CardError::LastTryRefused { kind });
+            }
+            PinStatus::Verified | PinStatus::TriesLeft(_) => {}
+        }
+        let cmd = Command::new(0x00, 0x20, 0x00, p2)
+            .with_sensitive_data(Zeroizing::new(secret.bytes().to_vec()))?;
+        let r = self.send(&cmd, "VERIFY")?;
+        self.ex.transport_mut().note_pin_used();
+        self.verified_result(aid, key_ef, kind, r.sw())
+    }
+
+    fn verified_result(
+        &mut self,
+        aid: &[u8],
+        key_ef: u16,
+        kind: SecretKind,
+        sw: StatusWord,
+    ) -> Result<(), CardError> {
+        self.verified.retain(|(a, e)| !(a == aid && *e == key_ef));
+        match (sw.value(), sw.tries_left()) {
+            (0x9000, _) => {
+                self.verified.push((aid.to_vec(), key_ef));
+                Ok(())
+            }
+            (_, Some(0)) | (0x6984 | 0x6983, _) => Err(CardError::Blocked { kind }),
+            (_, Some(n)) => Err(CardError::WrongSecret {
+                kind,
+                tries_left: n,
+            }),
+            _ => Err(status_error(sw, "VERIFY", "")),
+        }
+    }
+
+    /// JICSAP CHANGE KEY `80 32 00 (80|id) Lc <new>` after a VERIFY of that key in this session.
+    pub(crate) fn change_key(
+        &mut self,
+        aid: &[u8],
+        key_ef: u16,
+        new: &[u8],
+        kind: SecretKind,
+    ) -> Result<(), CardError> {
+        let operation = "CHANGE KEY";
+        let p2 = short_p2(key_ef)?;
+        self.select_ap(aid, operation)?;
+        let cmd =
+            Command::new(0x80, 0x32, 0x00, p2).with_sensitive_data(Zeroizing::new(new.to_vec()))?;
+        let r = self.send(&cmd, operation)?;
+        self.ex.transport_mut().note_pin_used();
+        match r.sw().value() {
+            0x9000 => Ok(()),
+            0x6984 | 0x6983 => Err(CardError::Blocked { kind }),
+            _ => Err(status_error(r.sw(), operation, "the current PIN")),
+        }
+    }
+
+    /// `80 2A 00 P2 Lc <data> 00` in the selected application: P2 = `80|id` names a key EF,
+    /// `00` the application's own chip key. Returns the 256-byte signature.
+    pub(crate) fn compute_signature(
+        &mut self,
+        aid: &[u8],
+        p2: u8,
+        digest_info: &[u8],
+        operation: &'static str,
+        needs: &'static str,
+    ) -> Result<Vec<u8>, CardError> {
+        self.select_ap(aid, operation)?;
+        let cmd = Command::new(0x80, 0x2A, 0x00, p2)
+            .with_data(digest_info.to_vec())?
+            .with_le(Le::MAX_SHORT);
+        let r = self.send(&cmd, operation)?;
+        expect_ok(r.sw(), operation, needs)?;
+        if r.data().len() != 256 {
+            return Err(CardError::Malformed {
+                ef: u16::from(p2 & 0x1F),
+                reason: format!("signature of {} bytes, expected 256", r.data().len()),
+            });
+        }
+        Ok(r.into_data())
+    }
+
+    /// GET DATA `00 CA P1 P2 00` in the master file; on `6700` sent again with an extended Le.
+    pub(crate) fn mf_get_data(&mut self, tag: u16) -> Result<Vec<u8>, CardError> {
+        let operation = "GET DATA";
+        self.retrying(|s| {
+            if s.ap.as_deref() != Some(&[][..]) {
+                let r = s.send(&Command::new(0x00, 0xA4, 0x00, 0x0C), "SELECT MF")?;
+                expect_ok(r.sw(), "SELECT MF", "")?;
+                s.ap = Some(Vec::new());
+                s.ef = None;
+            }
+            let [p1, p2] = tag.to_be_bytes();
+            let r = s.send(
+                &Command::new(0x00, 0xCA, p1, p2).with_le(Le::MAX_SHORT),
+                operation,
+            )?;
+            let r = if r.sw().value() == 0x6700 {
+                s.send(
+                    &Command::new(0x00, 0xCA, p1, p2)
+                        .with_le(Le::new(65_536)?)
+                        .with_form(LengthForm::Extended),
+                    operation,
+                )?
+            } else {
+                r
+            };
+            expect_ok(r.sw(), operation, "")?;
+            Ok(r.into_data())
+        })
+    }
+
+    /// READ RECORD `00 B2 <n> 04 00` on the current EF of application `aid`, selecting `ef` first.
+    pub(crate) fn read_record(
+        &mut self,
+        aid: &[u8],
+        ef: u16,
+        record: u8,
+        operation: &'static str,
+    ) -> Result<Vec<u8>, CardError> {
+        self.retrying(|s| {
+            s.select_ef(aid, ef, operation)?;
+            let r = s.send(
+                &Command::new(0x00, 0xB2, record, 0x04).with_le(Le::MAX_SHORT),
+                operation,
+            )?;
+            expect_ok(r.sw(), operation, "")?;
+            Ok(r.into_data())
+        })
     }
 
     /// CHANGE REFERENCE DATA on the selected PIN EF after a successful VERIFY.
@@ -359,30 +581,6 @@ impl<T: Transport> Session<T> {
         }
     }
 
-    /// COMPUTE DIGITAL SIGNATURE with the key in `key_ef` over a DigestInfo.
-    pub(crate) fn sign(
-        &mut self,
-        aid: &[u8],
-        key_ef: u16,
-        digest_info: &[u8],
-        needs: &'static str,
-    ) -> Result<Vec<u8>, CardError> {
-        let operation = "COMPUTE DIGITAL SIGNATURE";
-        self.select_ef(aid, key_ef, operation)?;
-        let cmd = Command::new(0x80, 0x2A, 0x00, 0x80)
-            .with_data(digest_info.to_vec())?
-            .with_le(Le::MAX_SHORT);
-        let r = self.send(&cmd, operation)?;
-        expect_ok(r.sw(), operation, needs)?;
-        if r.data().len() != 256 {
-            return Err(CardError::Malformed {
-                ef: key_ef,
-                reason: format!("signature of {} bytes, expected 256", r.data().len()),
-            });
-        }
-        Ok(r.into_data())
-    }
-
     /// Runs `f` holding exclusive access to the card (a PC/SC transaction), released afterwards.
     pub(crate) fn exclusive<R>(
         &mut self,
@@ -396,6 +594,18 @@ impl<T: Transport> Session<T> {
         self.ex.transport_mut().end_exclusive();
         result
     }
+}
+
+/// P2 naming a key or PIN EF by its short id (`80|id`).
+fn short_p2(ef: u16) -> Result<u8, CardError> {
+    u8::try_from(ef)
+        .ok()
+        .filter(|id| (1..=0x1E).contains(id))
+        .map(|id| 0x80 | id)
+        .ok_or(CardError::Malformed {
+            ef,
+            reason: "no short id for this key".into(),
+        })
 }
 
 fn expect_ok(

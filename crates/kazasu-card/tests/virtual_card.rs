@@ -2,16 +2,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use der::{Decode, Encode};
+use kazasu_card::IntegrityCheck;
+use kazasu_card::cvc::{CaKey, CardKey, CvcError, CvcTrust, KeyId};
 use kazasu_card::{
     AuthPin, BasicInfoUnlock, CardError, CardFace, CardFaceUnlock, CardInfo, CardInfoPin,
     DigestInfo, HashAlgorithm, Jpki, LastTry, MyNumberUnlock, PinStatus, SecretKind, Sex,
     SignPassword, TokenKind, VerificationCodeA, VerificationCodeB,
 };
 use kazasu_virtual_card::card::{FaultPlan, JPKI_AID};
+use kazasu_virtual_card::pki::CvcHierarchy;
 use kazasu_virtual_card::pki::{Generation, HolderCredentials, Persona, Purpose, TestPki};
 use kazasu_virtual_card::{
     IssuedCard, TokenKind as VirtualToken, VirtualCardBuilder, VirtualTransport,
 };
+use kazasu_virtual_card::{KenmenAp, Tamper};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::DecodePublicKey;
 
@@ -28,6 +32,7 @@ fn fixture(builder: VirtualCardBuilder) -> Fixture {
         pki,
         persona,
         holder,
+        ..
     } = builder.build().unwrap();
     Fixture {
         transport: VirtualTransport::new(card),
@@ -35,6 +40,18 @@ fn fixture(builder: VirtualCardBuilder) -> Fixture {
         persona,
         holder,
     }
+}
+
+/// The test hierarchy's CA keys, as a verifier configures them (test hierarchy allowed).
+fn test_trust() -> CvcTrust {
+    let mut trust = CvcTrust::new().allow_test_hierarchy(true);
+    for ca in CvcHierarchy::new().unwrap().cas() {
+        trust.add(CaKey {
+            id: KeyId::new(ca.key_id.0).unwrap(),
+            key: CardKey::from_components(&ca.exponent(), &ca.modulus()).unwrap(),
+        });
+    }
+    trust
 }
 
 fn sample() -> Fixture {
@@ -109,7 +126,7 @@ fn t0_style_61xx_answers_are_joined() {
 }
 
 #[test]
-fn full_authentication_after_the_certificate_costs_at_most_five() {
+fn full_authentication_after_the_certificate_costs_four() {
     let f = sample();
     let mut jpki = Jpki::open(f.transport).unwrap();
     let cert = jpki.read_auth_certificate().unwrap();
@@ -118,7 +135,8 @@ fn full_authentication_after_the_certificate_costs_at_most_five() {
     let sig = jpki
         .sign_message_with_auth_key(&pin(), HashAlgorithm::Sha256, challenge, LastTry::Refuse)
         .unwrap();
-    assert!(jpki.session().stats().commands - before <= 5);
+    // SELECT PIN EF, counter, VERIFY, 80 2A 00 97 (the key named by P2; no SELECT of the key EF).
+    assert_eq!(jpki.session().stats().commands - before, 4);
     verify_rsa(
         cert.as_der(),
         HashAlgorithm::Sha256,
@@ -404,10 +422,12 @@ fn card_info_my_number_and_basic_info() {
     assert_eq!(info.birth_date.to_string(), "1985-04-12");
     let mut ap = CardInfo::open(fixture(VirtualCardBuilder::new(0)).transport).unwrap();
     let card_pin = CardInfoPin::new("1234").unwrap();
-    let (n, info2, signature) = ap.read_verified(&card_pin, LastTry::Refuse).unwrap();
-    assert_eq!(n.expose(), p.my_number.as_str());
-    assert_eq!(info2, info);
-    assert_eq!(signature.len(), 256);
+    let read = ap
+        .read_verified(&card_pin, &test_trust(), LastTry::Refuse)
+        .unwrap();
+    assert_eq!(read.my_number.expose(), p.my_number.as_str());
+    assert_eq!(read.basic_info, info);
+    assert!(matches!(read.integrity, IntegrityCheck::Verified(_)));
     let wrong = CardInfoPin::new("9999").unwrap();
     let mut ap = CardInfo::open(fixture(VirtualCardBuilder::new(0)).transport).unwrap();
     assert!(matches!(
@@ -421,44 +441,42 @@ fn card_info_my_number_and_basic_info() {
 
 #[test]
 fn card_info_integrity_mismatch_is_detected() {
-    use kazasu_virtual_card::card::{CardConfig, CardContents, TextApContents};
-    use kazasu_virtual_card::kenmen::text_ap_files;
-    use kazasu_virtual_card::pki::{IssueSpec, PersonaBuilder, fixture_key};
-    let pki = TestPki::new(0).unwrap();
-    let alice = PersonaBuilder::from_seed(0).build().unwrap();
-    let mallory = PersonaBuilder::from_seed(0)
-        .name("偽 名前")
-        .build()
-        .unwrap();
-    let holder = pki.issue(&alice, &IssueSpec::default()).unwrap();
-    let signer = fixture_key(23).unwrap();
-    let mut files = text_ap_files(&alice, &signer, true).unwrap();
-    // Someone swapped 基本4情報 but could not fix the integrity record.
-    files.basic_info = text_ap_files(&mallory, &signer, true).unwrap().basic_info;
-    let contents = CardContents {
-        auth_certificate: holder.auth_certificate.clone(),
-        auth_key: holder.auth_key.clone(),
-        auth_pin: alice.auth_pin.clone(),
-        auth_ca_certificate: pki
-            .root(Purpose::Authentication, Generation::G2023)
-            .der
-            .clone(),
-        sign_ca_certificate: pki.root(Purpose::Signature, Generation::G2023).der.clone(),
-        sign: None,
-        text_ap: Some(TextApContents {
-            files,
-            pin: alice.card_info_pin.clone(),
-            code_a: alice.verification_code_a(),
-            code_b: alice.verification_code_b(),
-        }),
-        visual_ap: None,
-    };
-    let card = kazasu_virtual_card::VirtualCard::new(contents, CardConfig::default());
-    let mut ap = CardInfo::open(VirtualTransport::new(card)).unwrap();
+    // Someone changed the name after the integrity record was made.
+    let f = fixture(VirtualCardBuilder::new(0).tamper(Tamper {
+        ap: KenmenAp::Text,
+        ef: 0x0002,
+        tag: 0xDF22,
+    }));
+    let mut ap = CardInfo::open(f.transport).unwrap();
     let err = ap
-        .read_verified(&CardInfoPin::new("1234").unwrap(), LastTry::Refuse)
+        .read_verified(
+            &CardInfoPin::new("1234").unwrap(),
+            &test_trust(),
+            LastTry::Refuse,
+        )
         .unwrap_err();
-    assert!(matches!(err, CardError::Integrity(_)), "{err}");
+    assert!(
+        matches!(err, CardError::Verification(CvcError::HashMismatch(_))),
+        "{err}"
+    );
+    // Without the CA key the signature is "not checked", but the hashes still catch this.
+    let mut ap = CardInfo::open(
+        fixture(VirtualCardBuilder::new(0).tamper(Tamper {
+            ap: KenmenAp::Text,
+            ef: 0x0002,
+            tag: 0xDF22,
+        }))
+        .transport,
+    )
+    .unwrap();
+    let err = ap
+        .read_verified(
+            &CardInfoPin::new("1234").unwrap(),
+            &CvcTrust::new().allow_test_hierarchy(true),
+            LastTry::Refuse,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("DF32"), "{err}");
 }
 
 #[test]
@@ -467,27 +485,23 @@ fn card_face() {
     let p = &f.persona;
     let mut face = CardFace::open(f.transport).unwrap();
     let code_b = VerificationCodeB::new(&p.verification_code_b()).unwrap();
-    let data = face
-        .read(CardFaceUnlock::CodeB(&code_b), LastTry::Refuse)
+    let (data, certificate) = face
+        .read_verified(
+            CardFaceUnlock::CodeB(&code_b),
+            &test_trust(),
+            LastTry::Refuse,
+        )
         .unwrap();
+    assert_eq!(certificate.issuer.number(), "6000023");
     assert_eq!(data.birth_date.to_string(), "1985-04-12");
     assert_eq!(data.sex, Sex::Female);
-    assert_eq!(data.expiry.year, 2034);
+    assert_eq!(data.expiry_unsigned.unwrap().year, 2034);
     assert!(
         data.photo_jp2
             .starts_with(&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20])
     );
     assert!(data.name_png.starts_with(b"\x89PNG"));
     assert!(data.address_png.starts_with(b"\x89PNG"));
-    // The issuer's signature over the face verifies with the key stored beside it.
-    let key = rsa::PublicKey::from_public_key_der(&data.public_key).unwrap();
-    let digest = HashAlgorithm::Sha256.digest(&data.signed_bytes);
-    key.verify(
-        Pkcs1v15Sign::new::<sha2::Sha256>(),
-        &digest,
-        &data.signature,
-    )
-    .unwrap();
     // The My Number image needs code A.
     let code_a = VerificationCodeA::new(p.my_number.as_str()).unwrap();
     assert!(

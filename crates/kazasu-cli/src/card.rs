@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_apdu::Transport;
+use kazasu_card::cvc::CvcTrust;
 use kazasu_card::{
-    AuthPin, CardError, CardInfo, CardInfoPin, DigestInfo, HashAlgorithm, Jpki, LastTry, PinStatus,
-    SignPassword,
+    AuthPin, CardError, CardInfo, CardInfoPin, DigestInfo, HashAlgorithm, IntegrityCheck, Jpki,
+    LastTry, PinStatus, SignPassword,
 };
+
+pub(crate) use crate::genuine::GenuineArgs;
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -56,6 +59,10 @@ pub(crate) enum CardCommand {
         #[command(flatten)]
         secret: SecretArgs,
     },
+    /// Prove the chip genuine without a PIN: the application's certificate verifies with a known CA,
+    /// a signed record names the chip's key, and the chip signs a fresh random challenge with it
+    /// (exit 0 proven, 1 refused or not checked, 2 usage or I/O).
+    Genuine(GenuineArgs),
     /// 基本4情報 (name, address, birth date, sex) and the My Number, with the card-info PIN.
     Text {
         #[command(flatten)]
@@ -101,14 +108,14 @@ pub(crate) struct Source {
 pub(crate) struct SecretArgs {
     /// Read the PIN or password from one line of standard input instead of the terminal.
     #[arg(long)]
-    pin_stdin: bool,
+    pub(crate) pin_stdin: bool,
     /// Spend the last try if only one is left (otherwise refused to protect the card).
     #[arg(long)]
     allow_last_try: bool,
 }
 
 impl SecretArgs {
-    fn last_try(&self) -> LastTry {
+    pub(crate) fn last_try(&self) -> LastTry {
         if self.allow_last_try {
             LastTry::Allow
         } else {
@@ -116,7 +123,7 @@ impl SecretArgs {
         }
     }
 
-    fn read(&self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
+    pub(crate) fn read(&self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         if self.pin_stdin {
             let mut line = Zeroizing::new(String::new());
             std::io::stdin().lock().read_line(&mut line).map_err(|e| {
@@ -125,17 +132,22 @@ impl SecretArgs {
             let trimmed = Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_owned());
             return Ok(trimmed);
         }
+        Self::prompt(prompt)
+    }
+
+    /// Asks on the terminal without echo.
+    pub(crate) fn prompt(prompt: &str) -> Result<Zeroizing<String>, Failure> {
         rpassword::prompt_password(prompt)
             .map(Zeroizing::new)
             .map_err(|e| {
                 Failure::usage(format!(
-                    "cannot read the secret from the terminal ({e}); use --pin-stdin"
+                    "cannot read the secret from the terminal ({e}); give it on standard input (see --help)"
                 ))
             })
     }
 }
 
-fn open(source: &Source) -> Result<Box<dyn Transport>, Failure> {
+pub(crate) fn open(source: &Source) -> Result<Box<dyn Transport>, Failure> {
     match &source.reader {
         None => {
             eprintln!(
@@ -148,7 +160,7 @@ fn open(source: &Source) -> Result<Box<dyn Transport>, Failure> {
 }
 
 /// Maps card errors onto exit codes: refusals 1, everything else 2.
-fn card_failure(e: CardError) -> Failure {
+pub(crate) fn card_failure(e: CardError) -> Failure {
     if e.is_refusal() {
         Failure::refused(e.to_string())
     } else {
@@ -194,6 +206,7 @@ pub(crate) fn run(cmd: CardCommand) -> Result<(), Failure> {
             secret,
             json,
         } => text(&source, &secret, json),
+        CardCommand::Genuine(args) => crate::genuine::run(&args),
     }
 }
 
@@ -294,11 +307,29 @@ fn sign(
 fn text(source: &Source, secret: &SecretArgs, as_json: bool) -> Result<(), Failure> {
     let pin = secret.read("Card-info PIN (4 digits): ")?;
     let pin = CardInfoPin::new(&pin).map_err(|e| Failure::usage(e.to_string()))?;
+    let builtin = source.reader.is_none();
     let mut ap = CardInfo::open(open(source)?).map_err(card_failure)?;
-    // One PIN entry opens both files; the integrity record is checked against them.
-    let (number, info, _) = ap
-        .read_verified(&pin, secret.last_try())
+    // One PIN entry opens both files; the integrity record is checked against them. On a reader this
+    // command knows no CA key, so the record's signature is reported "not checked" (the hashes are
+    // still compared), whichever hierarchy the card is from; `kazasu card genuine` is the verifier.
+    let trust = if builtin {
+        crate::genuine::builtin_trust()?
+    } else {
+        CvcTrust::new().allow_test_hierarchy(true)
+    };
+    let read = ap
+        .read_verified(&pin, &trust, secret.last_try())
         .map_err(card_failure)?;
+    let (number, info) = (read.my_number, read.basic_info);
+    let integrity = match &read.integrity {
+        IntegrityCheck::Verified(v) => {
+            format!("signed by CA {} ({} hierarchy)", v.issuer, v.hierarchy)
+        }
+        IntegrityCheck::NotChecked { issuer } => {
+            format!("hashes match; signature not checked (CA {issuer} not configured)")
+        }
+        _ => "unknown".to_owned(),
+    };
     if as_json {
         let v = json!({
             "name": info.name,
@@ -306,6 +337,7 @@ fn text(source: &Source, secret: &SecretArgs, as_json: bool) -> Result<(), Failu
             "birth_date": info.birth_date.to_string(),
             "sex": info.sex.to_string(),
             "my_number": number.expose(),
+            "integrity": integrity,
         });
         println!("{v}");
     } else {
@@ -314,6 +346,7 @@ fn text(source: &Source, secret: &SecretArgs, as_json: bool) -> Result<(), Failu
         println!("birth date: {}", info.birth_date);
         println!("sex:        {}", info.sex);
         println!("My Number:  {}", number.expose());
+        println!("integrity:  {integrity}");
     }
     Ok(())
 }

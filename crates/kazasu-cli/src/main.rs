@@ -5,6 +5,7 @@
 mod card;
 mod cert;
 mod demo;
+mod genuine;
 mod readers;
 mod signature;
 mod source;

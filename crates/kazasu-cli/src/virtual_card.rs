@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_virtual_card::pki::{CrlSpec, Generation, Purpose};
 use kazasu_virtual_card::vpcd::{self, ServeEnd, VpcdOptions};
-use kazasu_virtual_card::{IssuedCard, TokenKind, VirtualCardBuilder};
+use kazasu_virtual_card::{Counterfeit, IssuedCard, TokenKind, VirtualCardBuilder};
 
 use crate::Failure;
 
@@ -16,7 +16,7 @@ use crate::Failure;
 pub(crate) enum VirtualCardCommand {
     /// Put the virtual card into a real pcscd reader through vsmartcard-vpcd.
     Serve(ServeArgs),
-    /// Write the test PKI (roots, the holder's certificates, CRLs) as DER and PEM.
+    /// Write the test PKI (roots, the holder's certificates, CRLs) as DER and PEM, and the test CVC CA keys.
     Export(ExportArgs),
 }
 
@@ -39,6 +39,22 @@ pub(crate) struct CardArgs {
     /// Refuse extended APDUs, like readers without them (ACS ACR122U).
     #[arg(long)]
     no_extended: bool,
+    /// Make a counterfeit card, to see a verifier refuse it.
+    #[arg(long, value_enum)]
+    counterfeit: Option<Fake>,
+}
+
+/// The counterfeits of `kazasu_virtual_card::Counterfeit`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Fake {
+    /// Genuine card-face files copied onto another chip (the challenge fails).
+    Copied,
+    /// Self-made: CVCs by an unknown CA id (6999923…).
+    UnknownIssuer,
+    /// Self-made: CVCs under the genuine CA ids with a wrong signature.
+    WrongSignature,
+    /// Self-made: production-looking CA ids (5000023…) signed by an unknown key.
+    ProductionIds,
 }
 
 #[derive(Args, Debug)]
@@ -85,9 +101,18 @@ fn build(args: &CardArgs) -> Result<IssuedCard, Failure> {
         Token::Mynumber => TokenKind::MyNumberCard,
         Token::Android => TokenKind::AndroidSmartphone,
     };
-    VirtualCardBuilder::new(args.seed)
+    let mut builder = VirtualCardBuilder::new(args.seed)
         .token(token)
-        .extended_apdus(!args.no_extended)
+        .extended_apdus(!args.no_extended);
+    if let Some(fake) = args.counterfeit {
+        builder = builder.counterfeit(match fake {
+            Fake::Copied => Counterfeit::CopiedToOtherChip,
+            Fake::UnknownIssuer => Counterfeit::SelfMadeUnknownIssuer,
+            Fake::WrongSignature => Counterfeit::SelfMadeWrongSignature,
+            Fake::ProductionIds => Counterfeit::SelfMadeProductionIds,
+        });
+    }
+    builder
         .build()
         .map_err(|e| Failure::usage(format!("cannot build the virtual card: {e}")))
 }
@@ -159,5 +184,48 @@ fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
     }
     write(dir, "auth", "CERTIFICATE", &issued.holder.auth_certificate)?;
     write(dir, "sign", "CERTIFICATE", &issued.holder.sign_certificate)?;
+    // The test CVC CAs, one per line: 16-byte key id, modulus, exponent (hex).
+    let mut cas =
+        String::from("# kazasu virtual card: test CVC CA keys (key id, modulus, exponent; hex)\n");
+    for ca in issued.cvc.cas() {
+        cas.push_str(&format!(
+            "{} {} {}\n",
+            hex::encode_upper(ca.key_id.0),
+            hex::encode_upper(ca.modulus()),
+            hex::encode_upper(ca.exponent())
+        ));
+    }
+    std::fs::write(dir.join("cvc-cas.txt"), cas)
+        .map_err(|e| Failure::usage(format!("cannot write {}/cvc-cas.txt: {e}", dir.display())))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use kazasu_virtual_card::pki::{CvcCa, CvcHierarchy};
+
+    #[test]
+    fn export_writes_the_cvc_ca_keys_and_counterfeits_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = CardArgs {
+            seed: 0,
+            token: Token::Mynumber,
+            no_extended: false,
+            counterfeit: Some(Fake::WrongSignature),
+        };
+        let issued = build(&args).unwrap();
+        export(&issued, dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("cvc-cas.txt")).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(lines.len(), 4);
+        let visual = CvcHierarchy::new().unwrap().ca(CvcCa::Visual);
+        let want = format!(
+            "{} {} 010001",
+            hex::encode_upper(visual.key_id.0),
+            hex::encode_upper(visual.modulus())
+        );
+        assert!(lines.contains(&want.as_str()));
+    }
 }

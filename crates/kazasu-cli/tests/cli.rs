@@ -13,11 +13,11 @@ fn kazasu(args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        // A command that fails before reading stdin closes the pipe: that is its answer, not the
-        // test's failure (its exit code is what the test checks).
-        let written = child.stdin.take().unwrap().write_all(input.as_bytes());
-        if let Err(e) = written {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+        // A command that exits before reading its input (a usage error) closes the pipe first.
+        match child.stdin.take().unwrap().write_all(input.as_bytes()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => panic!("cannot write to kazasu's standard input: {e}"),
         }
     } else {
         drop(child.stdin.take());
@@ -148,4 +148,167 @@ fn usage_errors_exit_two() {
         Some("1234\n"),
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn card_genuine_proves_the_builtin_card_and_says_what_is_not_proven() {
+    let out = kazasu(
+        &["card", "genuine", "--birth-date-stdin", "--json"],
+        Some("600412\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["genuine"], true);
+    assert_eq!(v["test_card"], true);
+    assert_eq!(v["ca"], "6000023-001");
+    let not_proven = v["not_proven"].to_string();
+    for want in ["revocation", "DF29", "relay"] {
+        assert!(not_proven.contains(want), "{not_proven}");
+    }
+    assert!(text(&out.stderr).contains("test hierarchy allowed, for this card only"));
+    // The 補助AP path needs no secret at all.
+    let out = kazasu(&["card", "genuine", "--card-info-ap"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("GENUINE CHIP"));
+    // 照合番号B from standard input: the card face names the chip key.
+    let persona = kazasu_virtual_card::VirtualCardBuilder::new(0)
+        .build()
+        .unwrap()
+        .persona;
+    let code_b = format!("{}\n", persona.verification_code_b().as_str());
+    let out = kazasu(
+        &["card", "genuine", "--verification-b-stdin", "--json"],
+        Some(&code_b),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["card_key_from"], "card face (確認AP 0002)");
+}
+
+#[test]
+fn card_genuine_refuses_every_counterfeit_with_its_reason() {
+    for (kind, outcome) in [
+        ("copied", "bad_challenge_answer"),
+        ("self-made", "not_checked"),
+        ("wrong-signature", "bad_certificate_signature"),
+        ("production-ids", "not_checked"),
+    ] {
+        let out = kazasu(
+            &[
+                "card",
+                "genuine",
+                "--birth-date",
+                "600412",
+                "--counterfeit",
+                kind,
+                "--json",
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1), "{kind}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["genuine"], false, "{kind}");
+        assert_eq!(v["outcome"], outcome, "{kind}");
+    }
+}
+
+#[test]
+fn card_genuine_usage_errors_and_a_wrong_birth_date() {
+    // Not a date: refused before any APDU, exit 2.
+    let out = kazasu(&["card", "genuine", "--birth-date", "601399"], None);
+    assert_eq!(out.status.code(), Some(2));
+    // A wrong birth date is a refusal by the card: a try is spent and counted.
+    let out = kazasu(&["card", "genuine", "--birth-date-stdin"], Some("600413\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("wrong birth-date key"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("600413"));
+    // --counterfeit is for the built-in card only; a CA file must hold keys.
+    let out = kazasu(
+        &[
+            "card",
+            "genuine",
+            "--reader",
+            "X",
+            "--counterfeit",
+            "copied",
+            "--birth-date",
+            "600412",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("cas.txt");
+    std::fs::write(&empty, "# nothing\n").unwrap();
+    let out = kazasu(
+        &[
+            "card",
+            "genuine",
+            "--birth-date",
+            "600412",
+            "--cvc-ca",
+            empty.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no CA key"));
+}
+
+#[test]
+fn card_genuine_with_a_ca_file() {
+    // Without --allow-test-hierarchy a test card is refused even with its CA key; here the built-in
+    // card implies it, so the CA file alone is enough. Write the test hierarchy's CA keys as a
+    // verifier would configure them.
+    let cas = kazasu_virtual_card::pki::CvcHierarchy::new().unwrap().cas();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cas.txt");
+    let mut lines = String::from("# test CVC CAs\n");
+    for ca in &cas {
+        let id = &ca.key_id.0;
+        let number = std::str::from_utf8(&id[..7]).unwrap();
+        let suffix = std::str::from_utf8(&id[9..12]).unwrap();
+        let pad = if id[15] == 0xA8 { "-A8" } else { "" };
+        lines.push_str(&format!(
+            "{number}-{suffix}{pad} {} {}\n",
+            hex::encode(ca.modulus()),
+            hex::encode(ca.exponent())
+        ));
+    }
+    std::fs::write(&file, lines).unwrap();
+    // The file `kazasu virtual-card export` writes is accepted as it is.
+    let exported = dir.path().join("pki");
+    let out = kazasu(
+        &["virtual-card", "export", exported.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = kazasu(
+        &[
+            "card",
+            "genuine",
+            "--card-info-ap",
+            "--cvc-ca",
+            exported.join("cvc-cas.txt").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = kazasu(
+        &[
+            "card",
+            "genuine",
+            "--birth-date",
+            "600412",
+            "--cvc-ca",
+            file.to_str().unwrap(),
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

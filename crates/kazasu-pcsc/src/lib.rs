@@ -10,8 +10,10 @@
 //!   [`take_reset_event`](kazasu_apdu::Transport::take_reset_event) so the session re-selects.
 //! - Exclusive access held across SELECT / VERIFY / SIGN: [`Transport::begin_exclusive`] and
 //!   [`Transport::end_exclusive`] (what `kazasu-card` sessions call), the [`PcscTransaction`] guard, or
-//!   [`PcscTransport::with_transaction`]. After a PIN was presented, dropping the connection resets the
-//!   card so the verified state does not outlive the session ([`Options::reset_on_drop_after_pin`]).
+//!   [`PcscTransport::with_transaction`]. After a PIN was presented, dropping the connection powers
+//!   the card down (`SCARD_UNPOWER_CARD`) so the verified state does not outlive the session
+//!   ([`Options::unpower_on_drop_after_pin`]): the card keeps a VERIFY until it loses power, so a
+//!   warm reset (`SCARD_RESET_CARD`) or a reconnect would leave it verified.
 //! - [`Error`]: every PC/SC failure, typed, with a message that says what to do (pcscd not running,
 //!   no reader, no card, card removed, sharing violation, timeout, …), convertible into a
 //!   [`kazasu_apdu::TransportError`] of the matching kind.

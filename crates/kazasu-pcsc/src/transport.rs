@@ -62,11 +62,13 @@ impl Share {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 #[non_exhaustive]
 pub struct Options {
-    /// After a PIN was presented through this connection, disconnect with a card reset so the
-    /// verified state does not outlive the session (default `true`). pcscd keeps a card powered for
-    /// a while after the last client leaves, so without the reset the next program would find the
-    /// PIN still verified.
-    pub reset_on_drop_after_pin: bool,
+    /// After a PIN was presented through this connection, disconnect by powering the card down
+    /// (`SCARD_UNPOWER_CARD`) so the verified state does not outlive the session (default `true`).
+    /// The card keeps a VERIFY until it loses power: a warm reset (`SCARD_RESET_CARD`), dropping
+    /// the connection or reconnecting leave it verified, and pcscd keeps a card powered for a while
+    /// after the last client leaves, so without the power-down the next program would find the PIN
+    /// still verified.
+    pub unpower_on_drop_after_pin: bool,
     /// Extended APDUs or not.
     pub extended: ExtendedApdus,
     /// Shared or exclusive.
@@ -76,7 +78,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            reset_on_drop_after_pin: true,
+            unpower_on_drop_after_pin: true,
             extended: ExtendedApdus::Auto,
             share: Share::Shared,
         }
@@ -84,15 +86,15 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The defaults: shared, extended APDUs when the reader carries them, reset after PIN use.
+    /// The defaults: shared, extended APDUs when the reader carries them, power-down after PIN use.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Sets [`Options::reset_on_drop_after_pin`].
+    /// Sets [`Options::unpower_on_drop_after_pin`].
     #[must_use]
-    pub fn reset_on_drop_after_pin(mut self, on: bool) -> Self {
-        self.reset_on_drop_after_pin = on;
+    pub fn unpower_on_drop_after_pin(mut self, on: bool) -> Self {
+        self.unpower_on_drop_after_pin = on;
         self
     }
 
@@ -260,16 +262,17 @@ impl Wire {
         )
     }
 
-    fn reset(&mut self) -> Result<()> {
+    fn reset(&mut self, disposition: Disposition) -> Result<()> {
         self.card
-            .reconnect(self.slot.share, Protocols::ANY, Disposition::ResetCard)
+            .reconnect(self.slot.share, Protocols::ANY, disposition)
             .map_err(|e| Error::from_pcsc(e, "SCardReconnect", Some(&self.slot.reader)))
     }
 }
 
 enum Request {
     Transmit(Vec<u8>),
-    Reset,
+    /// Reconnect with this disposition (`ResetCard` or `UnpowerCard`).
+    Reset(Disposition),
     End,
 }
 
@@ -335,8 +338,8 @@ fn serve_transaction(wire: &mut Wire, requests: &Receiver<Request>, replies: &Se
                         reader,
                     ))
                 }
-                Request::Reset => Reply::Reset(
-                    tx.reconnect(share, Protocols::ANY, Disposition::ResetCard)
+                Request::Reset(disposition) => Reply::Reset(
+                    tx.reconnect(share, Protocols::ANY, disposition)
                         .map_err(|e| Error::from_pcsc(e, "SCardReconnect", Some(reader))),
                 ),
                 Request::End => break,
@@ -389,8 +392,9 @@ struct Info {
 ///   program's commands reach the card and nobody else can reset it. The PC/SC transaction is held by
 ///   a helper thread for its duration, which owns the card handle meanwhile (see the crate docs).
 /// - A PIN presented through the connection (VERIFY, CHANGE REFERENCE DATA or RESET RETRY COUNTER
-///   with data, or [`Transport::note_pin_used`]) makes the drop disconnect with a card reset (see
-///   [`Options::reset_on_drop_after_pin`]); otherwise the card is left as it is.
+///   with data, JICSAP CHANGE KEY, or [`Transport::note_pin_used`]) makes the drop disconnect by
+///   powering the card down (see [`Options::unpower_on_drop_after_pin`]); otherwise the card is left
+///   as it is. A warm reset would not do: the card keeps a VERIFY until it loses power.
 pub struct PcscTransport {
     info: Info,
     conn: Conn,
@@ -490,8 +494,8 @@ impl PcscTransport {
         &self.info.options
     }
 
-    /// Whether a PIN was presented through this connection (so the drop will reset the card when
-    /// [`Options::reset_on_drop_after_pin`] is on).
+    /// Whether a PIN was presented through this connection (so the drop will power the card down
+    /// when [`Options::unpower_on_drop_after_pin`] is on).
     pub fn pin_used(&self) -> bool {
         self.pin_used
     }
@@ -513,21 +517,32 @@ impl PcscTransport {
         }
     }
 
-    /// Resets the card now (verified PINs are forgotten, selections lost) and stays connected.
-    /// Other connections to the card see the reset on their next command.
+    /// Warm-resets the card now (`SCARD_RESET_CARD`) and stays connected: selections are lost, but
+    /// a My Number Card keeps its verified PINs (a VERIFY lasts until the card loses power; see
+    /// [`PcscTransport::unpower_card`]). Other connections see the reset on their next command.
     pub fn reset_card(&mut self) -> Result<()> {
-        let result = match &mut self.conn {
-            Conn::Direct(wire) => wire.reset(),
-            Conn::Exclusive(worker) => match worker.ask(Request::Reset) {
-                Some(Reply::Reset(result)) => result,
-                _ => return Err(self.lost_worker()),
-            },
-            Conn::Closed => Err(self.disconnected()),
-        };
+        self.reconnect_with(Disposition::ResetCard)
+    }
+
+    /// Powers the card down and up again (`SCARD_UNPOWER_CARD`) and stays connected: verified PINs
+    /// are cleared, selections lost. Other connections see a reset on their next command.
+    pub fn unpower_card(&mut self) -> Result<()> {
+        let result = self.reconnect_with(Disposition::UnpowerCard);
         if result.is_ok() {
             self.pin_used = false;
         }
         result
+    }
+
+    fn reconnect_with(&mut self, disposition: Disposition) -> Result<()> {
+        match &mut self.conn {
+            Conn::Direct(wire) => wire.reset(disposition),
+            Conn::Exclusive(worker) => match worker.ask(Request::Reset(disposition)) {
+                Some(Reply::Reset(result)) => result,
+                _ => Err(self.lost_worker()),
+            },
+            Conn::Closed => Err(self.disconnected()),
+        }
     }
 
     /// Starts an exclusive PC/SC transaction (nested calls are counted): until the matching
@@ -666,8 +681,9 @@ impl PcscTransport {
         Ok(value)
     }
 
-    /// Disconnects, reporting failures (dropping disconnects too, silently). The card is reset if a
-    /// PIN was used and [`Options::reset_on_drop_after_pin`] is on, and left as it is otherwise.
+    /// Disconnects, reporting failures (dropping disconnects too, silently). The card is powered
+    /// down if a PIN was used and [`Options::unpower_on_drop_after_pin`] is on, and left as it is
+    /// otherwise.
     pub fn disconnect(mut self) -> Result<()> {
         self.close()
     }
@@ -682,15 +698,16 @@ impl PcscTransport {
         let Conn::Direct(wire) = std::mem::replace(&mut self.conn, Conn::Closed) else {
             return Ok(());
         };
-        let disposition = if self.pin_used && self.info.options.reset_on_drop_after_pin {
-            Disposition::ResetCard
+        let disposition = if self.pin_used && self.info.options.unpower_on_drop_after_pin {
+            Disposition::UnpowerCard
         } else {
             Disposition::LeaveCard
         };
         tracing::debug!(target: "kazasu_pcsc", reader = %self.info.reader, ?disposition, "disconnecting");
         match wire.card.disconnect(disposition) {
             Ok(()) => Ok(()),
-            // Dropping the card handed back disconnects it with a reset: the safe side.
+            // Dropping the card handed back disconnects it with a reset (pcsc's default), the
+            // best still possible.
             Err((_card, e)) => Err(Error::from_pcsc(
                 e,
                 "SCardDisconnect",
@@ -828,12 +845,14 @@ impl Transport for PcscTransaction<'_> {
     }
 }
 
-/// Whether a command presents a PIN: VERIFY, CHANGE REFERENCE DATA or RESET RETRY COUNTER with
-/// command data (6 bytes or more). An empty VERIFY only reads the retry counter. `FF` is the class of
+/// Whether a command presents a PIN: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER or JICSAP
+/// CHANGE KEY (`80 32`) with command data (6 bytes or more), in clear or under secure messaging. An empty VERIFY only reads the retry counter. `FF` is the class of
 /// reader pseudo-APDUs.
 fn presents_pin(command: &[u8]) -> bool {
     match command {
-        [cla, ins, _, _, _, _, ..] if *cla != 0xFF => matches!(ins, 0x20 | 0x21 | 0x24 | 0x2C),
+        [cla, ins, _, _, _, _, ..] if *cla != 0xFF => {
+            matches!(ins, 0x20 | 0x21 | 0x24 | 0x2C) || (*cla == 0x80 && *ins == 0x32)
+        }
         _ => false,
     }
 }
@@ -874,16 +893,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_reset_after_pin_share_and_pick_extended_automatically() {
+    fn defaults_unpower_after_pin_share_and_pick_extended_automatically() {
         let o = Options::default();
-        assert!(o.reset_on_drop_after_pin);
+        assert!(o.unpower_on_drop_after_pin);
         assert_eq!(o.share, Share::Shared);
         assert_eq!(o.extended, ExtendedApdus::Auto);
         let o = Options::new()
-            .reset_on_drop_after_pin(false)
+            .unpower_on_drop_after_pin(false)
             .share(Share::Exclusive)
             .extended(ExtendedApdus::Off);
-        assert!(!o.reset_on_drop_after_pin);
+        assert!(!o.unpower_on_drop_after_pin);
         assert_eq!(o.share.mode(), ShareMode::Exclusive);
     }
 
@@ -896,6 +915,9 @@ mod tests {
         // CHANGE REFERENCE DATA, RESET RETRY COUNTER.
         assert!(presents_pin(&[0x00, 0x24, 0x01, 0x80, 0x01, 0x31]));
         assert!(presents_pin(&[0x00, 0x2C, 0x00, 0x80, 0x01, 0x31]));
+        // JICSAP CHANGE KEY, and VERIFY under secure messaging (class 08).
+        assert!(presents_pin(&[0x80, 0x32, 0x00, 0x91, 0x01, 0x31]));
+        assert!(presents_pin(&[0x08, 0x20, 0x00, 0x95, 0x13, 0x86]));
         // An empty VERIFY only reads the tries left.
         assert!(!presents_pin(&[0x00, 0x20, 0x00, 0x80]));
         assert!(!presents_pin(&[0x00, 0x20, 0x00, 0x80, 0x00]));

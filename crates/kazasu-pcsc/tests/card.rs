@@ -10,16 +10,19 @@ mod common;
 use common::VpcdCard;
 use der::{Decode, Encode};
 use kazasu_apdu::TransportErrorKind;
+use kazasu_card::cvc::{CaKey, CardKey, Challenge, CvcTrust, KeyId};
 use kazasu_card::{
-    AuthPin, BasicInfoUnlock, CardError, CardFace, CardFaceUnlock, CardInfo, CardInfoPin,
-    HashAlgorithm, Jpki, LastTry, MyNumberUnlock, PinStatus, SecretKind, Sex, SignPassword,
-    TokenKind, VerificationCodeA, VerificationCodeB,
+    AuthPin, BasicInfoUnlock, BirthDateKey, CardError, CardFace, CardFaceKey, CardFaceUnlock,
+    CardInfo, CardInfoPin, GenuineUnlock, HashAlgorithm, IntegrityCheck, Jpki, LastTry,
+    MyNumberUnlock, PinStatus, SecretKind, Sex, SignPassword, TokenKind, VerificationCodeA,
+    VerificationCodeB,
 };
 use kazasu_pcsc::{ExtendedApdus, Options, PcscTransport, ReaderChoice};
-use kazasu_virtual_card::VirtualCardBuilder;
 use kazasu_virtual_card::card::FaultPlan;
+use kazasu_virtual_card::pki::CvcHierarchy;
 use kazasu_virtual_card::pki::{Generation, Purpose};
 use kazasu_virtual_card::vpcd::ServeEnd;
+use kazasu_virtual_card::{Counterfeit, VirtualCardBuilder};
 use rsa::pkcs1v15::Pkcs1v15Sign;
 use rsa::pkcs8::DecodePublicKey;
 
@@ -174,12 +177,16 @@ fn card_info_and_card_face_through_pcscd() {
         .unwrap();
     assert_eq!(basic.name, p.name);
     assert_eq!(basic.address, p.address);
-    let (number, basic2, signature) = info
-        .read_verified(&CardInfoPin::new("1234").unwrap(), LastTry::Refuse)
+    let read = info
+        .read_verified(
+            &CardInfoPin::new("1234").unwrap(),
+            &test_trust(),
+            LastTry::Refuse,
+        )
         .unwrap();
-    assert_eq!(number.expose(), p.my_number.as_str());
-    assert_eq!(basic2, basic);
-    assert_eq!(signature.len(), 256);
+    assert_eq!(read.my_number.expose(), p.my_number.as_str());
+    assert_eq!(read.basic_info, basic);
+    assert!(matches!(read.integrity, IntegrityCheck::Verified(_)));
 
     let mut face = CardFace::from_session(info.into_session()).unwrap();
     let data = face
@@ -188,8 +195,97 @@ fn card_info_and_card_face_through_pcscd() {
     assert_eq!(data.sex, Sex::Female);
     assert_eq!(data.birth_date.to_string(), "1985-04-12");
     assert!(data.name_png.starts_with(b"\x89PNG"));
-    let image = face.my_number_image(&code_a, LastTry::Refuse).unwrap();
+    let image = face
+        .my_number_image_verified(&code_a, &test_trust(), LastTry::Refuse)
+        .unwrap();
     assert!(image.starts_with(b"\x89PNG"));
+}
+
+/// The test hierarchy's CVC CA keys, as a verifier configures them.
+fn test_trust() -> CvcTrust {
+    let mut trust = CvcTrust::new().allow_test_hierarchy(true);
+    for ca in CvcHierarchy::new().unwrap().cas() {
+        trust.add(CaKey {
+            id: KeyId::new(ca.key_id.0).unwrap(),
+            key: CardKey::from_components(&ca.exponent(), &ca.modulus()).unwrap(),
+        });
+    }
+    trust
+}
+
+#[test]
+fn genuineness_through_pcscd_and_each_counterfeit_refused() {
+    let card = VpcdCard::insert(0);
+    let key = BirthDateKey::new(&card.persona.birth_date_key()).unwrap();
+    let mut face = CardFace::open(connect(&card)).unwrap();
+    let report = face
+        .prove_genuine(
+            &test_trust(),
+            GenuineUnlock::BirthDate(&key),
+            Challenge::random().unwrap(),
+            LastTry::Refuse,
+        )
+        .unwrap();
+    assert_eq!(report.ca.number(), "6000023");
+    // SELECT AP, READ 0004, counter, VERIFY, READ 0001, 80 2A: through pcscd as in process.
+    assert_eq!(face.session().stats().commands, 6);
+    drop(face);
+    drop(card);
+    for (kind, want) in [
+        (Counterfeit::CopiedToOtherChip, "challenge"),
+        (Counterfeit::SelfMadeUnknownIssuer, "not checked"),
+    ] {
+        let issued = VirtualCardBuilder::new(0)
+            .counterfeit(kind)
+            .build()
+            .unwrap();
+        let card = VpcdCard::insert_built(0, issued);
+        let key = BirthDateKey::new(&card.persona.birth_date_key()).unwrap();
+        let err = CardFace::open(connect(&card))
+            .unwrap()
+            .prove_genuine(
+                &test_trust(),
+                GenuineUnlock::BirthDate(&key),
+                Challenge::random().unwrap(),
+                LastTry::Refuse,
+            )
+            .unwrap_err();
+        assert!(matches!(err, CardError::Verification(_)), "{err}");
+        assert!(err.to_string().contains(want), "{kind:?}: {err}");
+    }
+}
+
+#[test]
+fn after_a_session_that_used_the_birth_date_key_the_next_client_finds_it_unverified() {
+    let card = VpcdCard::insert(0);
+    let key = BirthDateKey::new(&card.persona.birth_date_key()).unwrap();
+    let mut face = CardFace::open(connect(&card)).unwrap();
+    face.age_record(&key, LastTry::Refuse).unwrap();
+    assert_eq!(
+        face.key_status(CardFaceKey::BirthDate).unwrap(),
+        PinStatus::Verified
+    );
+    // The session ends: kazasu-pcsc powers the card down (SCARD_UNPOWER_CARD).
+    drop(face);
+    let mut next = CardFace::open(connect(&card)).unwrap();
+    assert!(matches!(
+        next.key_status(CardFaceKey::BirthDate).unwrap(),
+        PinStatus::TriesLeft(_)
+    ));
+}
+
+#[test]
+fn secure_messaging_through_pcscd() {
+    let card = VpcdCard::insert(0);
+    let mut info = CardInfo::open(connect(&card)).unwrap();
+    let mut sm = info
+        .secure_messaging(&CardInfoPin::new("1234").unwrap(), LastTry::Refuse)
+        .unwrap();
+    assert_eq!(
+        sm.my_number().unwrap().expose(),
+        card.persona.my_number.as_str()
+    );
+    assert_eq!(sm.basic_info().unwrap().name, card.persona.name);
 }
 
 #[test]
@@ -203,6 +299,11 @@ fn a_reset_by_another_program_mid_session_reselects_and_forgets_pins() {
     // The read meets the reset, re-selects and is retried once.
     let cert = jpki.read_auth_certificate().unwrap();
     assert_eq!(cert.as_der(), card.holder.auth_certificate.as_slice());
+    // A warm reset leaves the card's VERIFY in force (the session still re-verifies before use);
+    // only a power-down clears it.
+    assert_eq!(jpki.pin_status().unwrap().auth, PinStatus::Verified);
+    other.unpower_card().unwrap();
+    let _ = jpki.read_auth_certificate().unwrap();
     assert_eq!(jpki.pin_status().unwrap().auth, PinStatus::TriesLeft(3));
 }
 

@@ -221,17 +221,45 @@ fn another_client_waits_while_a_transaction_is_held() {
     assert_eq!(signed.sw().value(), 0x9000, "the PIN stayed verified");
     a.end_transaction().unwrap();
     let b = resetter.join().unwrap();
-    // Now B's reset went through: A is told, and its PIN is gone.
+    // Now B's reset went through: A is told. A warm reset does not clear a VERIFY (only losing
+    // power does), so the PIN is still verified on the card.
     let mut ex = Exchange::new(&mut a);
     let e = transport_error(&mut ex, PIN_STATUS);
     assert_eq!(e.kind(), TransportErrorKind::CardReset);
     assert!(ex.take_reset_event());
-    assert_eq!(auth_pin_status(&mut ex), 0x63C3);
+    assert_eq!(auth_pin_status(&mut ex), 0x9000);
     drop(b);
 }
 
 #[test]
-fn disconnecting_after_pin_use_resets_the_card() {
+fn a_warm_reset_leaves_the_pin_verified_and_only_power_clears_it() {
+    let card = VpcdCard::insert(0);
+    let mut a = connect(card.reader());
+    let mut ex = Exchange::new(&mut a);
+    assert_eq!(auth_pin_status(&mut ex), 0x63C3);
+    assert_eq!(sw(&mut ex, VERIFY_1234), 0x9000);
+    // SCARD_RESET_CARD: a warm reset.
+    let mut b = connect(card.reader());
+    b.reset_card().unwrap();
+    let mut ex = Exchange::new(&mut b);
+    assert_eq!(
+        auth_pin_status(&mut ex),
+        0x9000,
+        "still verified after a warm reset"
+    );
+    // SCARD_UNPOWER_CARD: the card loses power, and the VERIFY with it.
+    b.unpower_card().unwrap();
+    let mut ex = Exchange::new(&mut b);
+    assert_eq!(
+        auth_pin_status(&mut ex),
+        0x63C3,
+        "unverified after a power-down"
+    );
+    drop(a);
+}
+
+#[test]
+fn disconnecting_after_pin_use_powers_the_card_down() {
     let card = VpcdCard::insert(0);
     // An idle client keeps the card powered, as another program on the machine would.
     let mut idle = connect(card.reader());
@@ -248,7 +276,7 @@ fn disconnecting_after_pin_use_resets_the_card() {
         0x63C3,
         "the next client finds the PIN unverified"
     );
-    // The idle client was told about the reset.
+    // The idle client was told about the power cycle.
     let e = idle
         .transmit(&hex::decode(SELECT_JPKI).unwrap())
         .unwrap_err();
@@ -257,10 +285,10 @@ fn disconnecting_after_pin_use_resets_the_card() {
 }
 
 #[test]
-fn keeps_the_pin_verified_when_told_not_to_reset() {
+fn keeps_the_pin_verified_when_told_not_to_power_down() {
     let card = VpcdCard::insert(0);
     let mut idle = connect(card.reader());
-    let options = Options::new().reset_on_drop_after_pin(false);
+    let options = Options::new().unpower_on_drop_after_pin(false);
     let mut a = PcscTransport::connect(&named(card.reader()), &options).unwrap();
     let mut ex = Exchange::new(&mut a);
     assert_eq!(auth_pin_status(&mut ex), 0x63C3);

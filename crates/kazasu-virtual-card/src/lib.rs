@@ -2,9 +2,13 @@
 //!
 //! - [`pki`]: personas (name, address, birth date, sex, a My Number with a valid check digit, PINs) and
 //!   JPKI-profile certificates and CRLs made from committed fixture keys, deterministic from a seed.
-//! - [`card`]: the card itself — the JPKI AP, the 券面事項入力補助AP and the 券面事項確認AP — answering
-//!   APDU bytes as `shared/spec/card.md` describes the real card, with fault injection for tests.
-//! - [`kenmen`]: the data of the two card-face applications.
+//!   [`pki::cvc`] builds the card-verifiable certificates of the test CVC hierarchy.
+//! - [`card`]: the card itself — the JPKI AP, the 券面事項入力補助AP (with secure messaging), the
+//!   券面事項確認AP, the 共通AP, the 住基AP and the master file — answering APDU bytes as the card
+//!   specification describes the real card, with fault injection for tests.
+//! - [`kenmen`]: the data of the two card-face applications and the 共通AP record.
+//! - [`VirtualCardBuilder`]: a ready card for a persona, genuine or a [`Counterfeit`], optionally with
+//!   [`Tamper`]ed records.
 //! - [`VirtualTransport`]: the card in process, behind `kazasu_apdu::Transport`.
 //! - [`vpcd`]: the card in a real `pcscd` reader through `vsmartcard-vpcd`.
 //! - [`transcript`]: command/response transcripts as data files.
@@ -25,4 +29,4 @@ pub use card::{CardConfig, TokenKind, VirtualCard};
 pub use error::Error;
 pub use transport::{SharedCard, VirtualTransport};
 mod sample;
-pub use sample::{IssuedCard, VirtualCardBuilder};
+pub use sample::{Counterfeit, IssuedCard, KenmenAp, Tamper, VirtualCardBuilder};

@@ -36,6 +36,23 @@ impl VirtualTransport {
         &self.card
     }
 
+    /// A warm reset of the card (`SCARD_RESET_CARD`, a reconnect): selections are lost, verified PINs
+    /// stay in force. Reported once by [`Transport::take_reset_event`].
+    pub fn reset(&self) {
+        lock(&self.card).reset();
+    }
+
+    /// Powers the card off (`SCARD_UNPOWER_CARD`): everything verified is forgotten. The next command
+    /// powers it on again. Reported once by [`Transport::take_reset_event`].
+    pub fn power_off(&self) {
+        lock(&self.card).power_off();
+    }
+
+    /// Powers the card off and on: everything verified is forgotten.
+    pub fn power_cycle(&self) {
+        lock(&self.card).power_cycle();
+    }
+
     /// Runs `f` on the card.
     pub fn with_card<R>(&self, f: impl FnOnce(&mut VirtualCard) -> R) -> R {
         f(&mut lock(&self.card))

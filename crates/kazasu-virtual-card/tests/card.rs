@@ -213,8 +213,10 @@ fn signing_needs_the_pin_and_verifies_with_the_certificate() {
     assert_eq!(sw(&mut c, &sign), 0x6981);
 }
 
+/// card.md §4/§11: a VERIFY lasts until the card loses power. (Before issue 11 a warm reset cleared it;
+/// the specification says a reset or reconnect leaves the card verified.)
 #[test]
-fn verification_lasts_until_reset_or_power_off() {
+fn verification_survives_reset_but_not_power_off() {
     let mut c = card().card;
     sw(&mut c, select_aid(&JPKI_AID));
     sw(&mut c, select_ef(0x001B));
@@ -223,10 +225,34 @@ fn verification_lasts_until_reset_or_power_off() {
     sw(&mut c, select_ef(0x0001));
     assert_eq!(sw(&mut c, "00B0000004"), 0x9000, "re-selecting keeps it");
     c.reset();
+    assert_eq!(
+        sw(&mut c, "00B0000004"),
+        0x6986,
+        "a reset forgets the selection"
+    );
     sw(&mut c, select_aid(&JPKI_AID));
     sw(&mut c, select_ef(0x0001));
-    assert_eq!(sw(&mut c, "00B0000004"), 0x6982);
+    assert_eq!(sw(&mut c, "00B0000004"), 0x9000, "but not the password");
     assert!(c.reset_count() >= 1);
+    c.power_cycle();
+    sw(&mut c, select_aid(&JPKI_AID));
+    sw(&mut c, select_ef(0x0001));
+    assert_eq!(sw(&mut c, "00B0000004"), 0x6982, "power-off clears it");
+    // Selecting another AP clears the JPKI AP's status.
+    sw(&mut c, select_ef(0x001B));
+    sw(&mut c, verify("ABC123"));
+    sw(&mut c, select_aid(&TEXT_AID));
+    sw(&mut c, select_aid(&JPKI_AID));
+    sw(&mut c, select_ef(0x0001));
+    assert_eq!(sw(&mut c, "00B0000004"), 0x6982, "another AP was selected");
+    // Power off then a command: the card powers up unverified.
+    sw(&mut c, select_ef(0x001B));
+    sw(&mut c, verify("ABC123"));
+    c.power_off();
+    assert!(!c.is_powered());
+    sw(&mut c, select_aid(&JPKI_AID));
+    sw(&mut c, select_ef(0x001B));
+    assert_eq!(sw(&mut c, "00200080"), 0x63C5);
 }
 
 #[test]
@@ -294,9 +320,15 @@ fn malformed_commands_get_status_words() {
         0x6881,
         "channel 1"
     );
-    assert_eq!(sw(&mut c, "0CB0000004"), 0x6882, "secure messaging");
+    assert_eq!(
+        sw(&mut c, "0CB0000004"),
+        0x6882,
+        "the JPKI AP has no secure messaging"
+    );
+    assert_eq!(sw(&mut c, "08B0000004"), 0x6882);
     assert_eq!(sw(&mut c, "A0B0000004"), 0x6E00, "unknown class");
-    assert_eq!(sw(&mut c, "00CA000004"), 0x6D00, "unknown instruction");
+    assert_eq!(sw(&mut c, "00E0000004"), 0x6D00, "unknown instruction");
+    assert_eq!(sw(&mut c, "00CA000004"), 0x6A88, "GET DATA of nothing");
     sw(&mut c, select_ef(0x000A));
     assert_eq!(sw(&mut c, "00B00000"), 0x6700, "READ BINARY without Le");
     assert_eq!(
@@ -306,7 +338,19 @@ fn malformed_commands_get_status_words() {
     );
     sw(&mut c, select_ef(0x0018));
     assert_eq!(sw(&mut c, "00B0000004"), 0x6981, "a PIN EF cannot be read");
-    assert_eq!(sw(&mut c, "00200081"), 0x6A86);
+    assert_eq!(sw(&mut c, "00200001"), 0x6A86, "VERIFY P2 without 80");
+    assert_eq!(sw(&mut c, "002000A1"), 0x6A86);
+    assert_eq!(
+        sw(&mut c, "00200081"),
+        0x6986,
+        "P2 81 names EF 0001, not a PIN"
+    );
+    assert_eq!(
+        sw(&mut c, "0020009E"),
+        0x6A82,
+        "P2 9E names EF 001E: absent"
+    );
+    assert_eq!(sw(&mut c, "00200098"), 0x63C3, "P2 98 names the auth PIN");
     assert_eq!(
         sw(&mut c, "00C0000010"),
         0x6985,
@@ -391,7 +435,11 @@ fn text_ap_opens_with_the_pin_or_the_verification_codes() {
     let name = p.name.as_bytes();
     assert!(d.windows(name.len()).any(|w| w == name));
     sw(&mut c, select_ef(0x0003));
-    assert_eq!(sw(&mut c, "00B0000004"), 0x6982, "integrity needs the PIN");
+    assert_eq!(
+        sw(&mut c, "00B0000004"),
+        0x9000,
+        "照合番号B opens the integrity record"
+    );
     sw(&mut c, select_ef(0x0011));
     assert_eq!(sw(&mut c, verify("1234")), 0x9000);
     sw(&mut c, select_ef(0x0003));

@@ -127,6 +127,36 @@ fn power_cycle_is_reported_and_forgets_the_pin() {
     );
 }
 
+/// card.md §4/§11: the transport's warm reset keeps the password verified; power-off clears it.
+#[test]
+fn transport_reset_keeps_and_power_off_clears_the_password() {
+    let issued = VirtualCardBuilder::new(0).build().unwrap();
+    let mut ex = Exchange::new(VirtualTransport::new(issued.card));
+    let pw = Command::new(0, 0x20, 0, 0x80)
+        .with_data(b"ABC123".to_vec())
+        .unwrap();
+    let counter = Command::new(0, 0x20, 0, 0x80);
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert!(ex.transmit(&pw).unwrap().is_success());
+    ex.transport().reset();
+    assert!(ex.take_reset_event(), "a reset is reported");
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw(), StatusWord::OK);
+    ex.transport().power_off();
+    assert!(!ex.transport().with_card(|c| c.is_powered()));
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw().tries_left(), Some(5));
+    assert!(ex.take_reset_event(), "the power-up is reported");
+    assert!(ex.transmit(&pw).unwrap().is_success());
+    ex.transport().power_cycle();
+    ex.transmit(&select_ap()).unwrap();
+    ex.transmit(&select_ef(0x001B)).unwrap();
+    assert_eq!(ex.transmit(&counter).unwrap().sw().tries_left(), Some(5));
+}
+
 #[test]
 fn two_clients_share_one_card() {
     let issued = VirtualCardBuilder::new(0).build().unwrap();
@@ -175,13 +205,44 @@ fn committed_transcripts_replay_exactly() {
         }
         replayed += 1;
     }
-    assert!(replayed >= 2, "transcripts missing in {}", dir.display());
+    assert!(replayed >= 3, "transcripts missing in {}", dir.display());
 }
 
 fn record(dir: &std::path::Path) {
     let cmd = |h: &str| hex::decode(h).unwrap();
     type Flow<'a> = (&'a str, Vec<(&'a str, Vec<u8>)>);
-    let flows: [Flow<'_>; 2] = [
+    let di = {
+        use sha2::Digest;
+        let mut d = hex::decode("3031300D060960864801650304020105000420").unwrap();
+        d.extend_from_slice(&sha2::Sha256::digest(b"a verifier's own challenge"));
+        d
+    };
+    let challenge = format!("802A000033{}00", hex::encode_upper(&di));
+    let flows: [Flow<'_>; 3] = [
+        (
+            "kenmen_genuineness.apdu",
+            vec![
+                (
+                    "SELECT 券面事項確認AP",
+                    cmd("00A4040C0AD3921000310001010402"),
+                ),
+                (
+                    "READ the CVC (EF 0004) by short EF id, extended Le",
+                    cmd("00B08400000000"),
+                ),
+                ("birth-date key tries left", cmd("00200091")),
+                (
+                    "VERIFY the birth-date key (era YYMMDD)",
+                    cmd("0020009106363030343132"),
+                ),
+                ("READ the age record (EF 0001)", cmd("00B08100000000")),
+                (
+                    "the chip signs the verifier's challenge (no PIN)",
+                    cmd(&challenge),
+                ),
+                ("READ the card face without 照合番号", cmd("00B08200000000")),
+            ],
+        ),
         (
             "auth_signature.apdu",
             vec![

@@ -65,8 +65,21 @@ fn control_messages_and_apdus() {
     answer(&mut pcscd).unwrap();
     frame(&mut pcscd, &hex::decode("0020008006414243313233").unwrap());
     assert_eq!(answer(&mut pcscd).unwrap(), vec![0x90, 0x00]);
-    // A reset (what pcscd does for SCardDisconnect(SCARD_RESET_CARD)) forgets the password.
+    // A reset (what pcscd does for SCardDisconnect(SCARD_RESET_CARD)) keeps the password verified
+    // (card.md §11; before issue 11 it cleared it).
     frame(&mut pcscd, &[0x02]);
+    frame(
+        &mut pcscd,
+        &hex::decode("00A4040C0AD392F000260100000001").unwrap(),
+    );
+    answer(&mut pcscd).unwrap();
+    frame(&mut pcscd, &hex::decode("00A4020C02001B").unwrap());
+    answer(&mut pcscd).unwrap();
+    frame(&mut pcscd, &hex::decode("00200080").unwrap());
+    assert_eq!(answer(&mut pcscd).unwrap(), vec![0x90, 0x00]);
+    // Power off and on (SCARD_UNPOWER_CARD) forgets it.
+    frame(&mut pcscd, &[0x00]);
+    frame(&mut pcscd, &[0x01]);
     frame(
         &mut pcscd,
         &hex::decode("00A4040C0AD392F000260100000001").unwrap(),

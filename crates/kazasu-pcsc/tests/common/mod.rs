@@ -70,6 +70,7 @@ impl VpcdCard {
             holder,
             persona,
             pki,
+            ..
         } = issued;
         let card: SharedCard = Arc::new(Mutex::new(card));
         let stop = Arc::new(AtomicBool::new(false));

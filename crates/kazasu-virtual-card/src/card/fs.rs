@@ -68,6 +68,16 @@ impl Pin {
             format,
         }
     }
+
+    /// A key that is blocked from issue on (no value opens it).
+    pub(crate) fn blocked(max_tries: u8) -> Self {
+        Self {
+            value: Zeroizing::new(Vec::new()),
+            max_tries,
+            tries_left: 0,
+            format: PinFormat::Fixed,
+        }
+    }
 }
 
 /// An elementary file.
@@ -76,6 +86,11 @@ pub(crate) enum Ef {
     Binary { data: Vec<u8>, read: Access },
     /// A PIN or verification code.
     Pin(Pin),
+    /// A PIN held by the card and shared between applications (index into the card's shared PINs):
+    /// one value and one counter, seen under the same id in several APs.
+    SharedPin(usize),
+    /// A record file: records 1, 2, … and who may read them.
+    Records { records: Vec<Vec<u8>>, read: Access },
     /// A private key and what opens it.
     Key {
         key: Box<PrivateKey>,
@@ -88,16 +103,32 @@ impl fmt::Debug for Ef {
         match self {
             Ef::Binary { data, read } => write!(f, "Binary({} bytes, {read:?})", data.len()),
             Ef::Pin(p) => p.fmt(f),
+            Ef::SharedPin(i) => write!(f, "SharedPin({i})"),
+            Ef::Records { records, read } => write!(f, "Records({}, {read:?})", records.len()),
             Ef::Key { usable, .. } => write!(f, "Key(REDACTED, {usable:?})"),
         }
     }
 }
 
 /// An application (DF selected by name) and its files.
-#[derive(Debug)]
 pub(crate) struct Application {
     pub(crate) aid: Vec<u8>,
     pub(crate) files: BTreeMap<u16, Ef>,
+    /// The key `80 2A 00 00` uses when no key EF is selected (the chip key of the card-face APs).
+    pub(crate) default_key: Option<u16>,
+    /// The private key behind the secure-messaging key file (券面事項入力補助AP only).
+    pub(crate) sm_key: Option<Box<PrivateKey>>,
+}
+
+impl fmt::Debug for Application {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Application")
+            .field("aid", &hex::encode_upper(&self.aid))
+            .field("files", &self.files)
+            .field("default_key", &self.default_key)
+            .field("secure_messaging", &self.sm_key.is_some())
+            .finish()
+    }
 }
 
 impl Application {
@@ -105,7 +136,19 @@ impl Application {
         Self {
             aid: aid.to_vec(),
             files: BTreeMap::new(),
+            default_key: None,
+            sm_key: None,
         }
+    }
+
+    pub(crate) fn records(&mut self, id: u16, records: Vec<Vec<u8>>, read: Access) -> &mut Self {
+        self.files.insert(id, Ef::Records { records, read });
+        self
+    }
+
+    pub(crate) fn shared_pin(&mut self, id: u16, index: usize) -> &mut Self {
+        self.files.insert(id, Ef::SharedPin(index));
+        self
     }
 
     pub(crate) fn binary(&mut self, id: u16, data: Vec<u8>, read: Access) -> &mut Self {

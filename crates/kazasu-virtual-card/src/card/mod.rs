@@ -1,21 +1,57 @@
 //! The virtual card: a My Number Card (or the Android smartphone token) answering APDU bytes.
 //!
-//! The card holds three applications, as the real one does:
+//! The card holds these applications, as the real one does:
 //!
 //! | AID | application | files |
 //! |---|---|---|
 //! | [`JPKI_AID`] | 公的個人認証AP | `000A` auth cert, `000B` auth CA, `0001` sign cert (after `001B`), `0002` sign CA, `0006` token info, `0008` cert presence, keys `0017`/`001A`, PINs `0018` (4 digits, 3 tries) / `001B` (6–16 `A–Z0–9`, 5 tries) |
-//! | [`TEXT_AID`] | 券面事項入力補助AP | `0001` My Number, `0002` 基本4情報, `0003` integrity, `0005` AP info; PIN `0011`, 照合番号A `0014`, 照合番号B `0015` |
-//! | [`VISUAL_AID`] | 券面事項確認AP | `0002` card face, `0003` AP info, `0005` My Number image; 照合番号A `0013`, 照合番号B `0012` |
+//! | [`TEXT_AID`] | 券面事項入力補助AP | `0001` My Number, `0002` 基本4情報, `0003` integrity, `0004` CVC, `0005` AP basic data, `0006` secure-messaging key, `0007` card key record; PIN `0011` (4 digits, 3 tries), `0012` (blocked from issue), chip key `0013`, 照合番号A `0014`, 照合番号B `0015` |
+//! | [`VISUAL_AID`] | 券面事項確認AP | `0001` age record, `0002` card face, `0003` AP basic data, `0004` CVC, `0005` My Number image; birth-date key `0011`, 照合番号B `0012`, 照合番号A `0013`, chip key `001A` |
+//! | [`COMMON_AID`] | 共通AP | record EF `0001` (card serial, municipality code, expiry); 個人番号カード用 PIN `001C` |
+//! | [`RESIDENT_AID`] | 住基AP | 個人番号カード用 PIN `001C` (the same PIN object as the 共通AP's: one value, one counter) |
+//!
+//! What opens what: 券面事項入力補助AP — the PIN opens every file, 照合番号A opens `0001` and `0003`, 照合番号B
+//! opens `0002` and `0003`, `0004`–`0007` are free. 券面事項確認AP — 照合番号A opens `0002` and `0005`,
+//! 照合番号B opens `0002`, the birth-date key opens `0001`, `0003` and `0004` are free. The chip keys
+//! (`0013`, `001A`) sign without any credential. The master file answers GET DATA (`00F0`, `00F2`,
+//! `0045`, `00F7`, `00F8`, `7F21`, `5F51`) in any state.
+//!
+//! # Commands
+//!
+//! SELECT (by AID `04 0C`, EF `02 0C`, the master file `00 0C` with no data or `3F 00`), READ BINARY (offset or short EF id `80|id` in P1, short or
+//! extended Le), READ RECORD (`00 B2 n 04`, or `(sfi << 3) | 4`), VERIFY (`00 20 00 80` on the
+//! selected EF or `00 20 00 (80|id)`; empty data reads the counter without spending a try), CHANGE
+//! REFERENCE DATA `00 24 01 (80|id)`, CHANGE KEY `80 32 00 (80|id)`, COMPUTE DIGITAL SIGNATURE `80 2A 00
+//! P2`, GET CHALLENGE `00 84 00 00 Le`, GET DATA `00 CA P1 P2 Le`, GET RESPONSE, and the secure
+//! messaging of the 券面事項入力補助AP ([`sm`]).
+//!
+//! - **CHANGE KEY** (`80 32`): the card specification names only the instruction and no public source we
+//!   found gives its APDU, so this card takes `80 32 00 (80|id) Lc <new PIN ASCII>` (P2 `80` = the
+//!   selected EF) after a VERIFY of that key in this power session: `9000`, `6982` not verified, `6A80`
+//!   wrong form (4 digits), `6984` blocked, `6985` for a key that cannot be changed (照合番号).
+//! - **COMPUTE DIGITAL SIGNATURE**: only P1 `00` (the DigestInfo is given; the card adds the PKCS#1
+//!   v1.5 padding). No public source we found describes the variants where the card hashes (P1 `01`–`05`),
+//!   so they answer `6A86`. P2 `80` signs with the selected key EF, `80|id` names it, `00` uses the selected
+//!   key EF or else the AP's chip key (`001A` / `0013`).
+//! - **GET DATA** answers `6700` when Le is shorter than the object, so a terminal resends with extended
+//!   Le; the two CVC objects come without their `7F21` wrapper. **GET CHALLENGE** returns Le bytes from a
+//!   deterministic generator (seeded per card): fine for a test card, never for a real one.
+//!
+//! # Security status
+//!
+//! A VERIFY lasts until the card loses power: a warm [`VirtualCard::reset`] (what `SCARD_RESET_CARD`
+//! and a reconnect do) keeps it; [`VirtualCard::power_off`] / [`VirtualCard::power_cycle`] (what
+//! `SCARD_UNPOWER_CARD` does, and a removal) clear it. Selecting another AP clears the status of every
+//! other AP (re-selecting the same AP keeps it); selecting the master file clears all of it. Retry counters persist like the card's EEPROM.
 //!
 //! Every input, however malformed, gets a status word; nothing panics (see the `virtual_card` fuzz target).
-//! Verified PINs last until power-off or reset; retry counters persist like the card's EEPROM.
 
 mod commands;
 mod faults;
 pub(crate) mod fs;
+pub mod sm;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use rsa::PrivateKey;
@@ -32,6 +68,10 @@ pub const JPKI_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 
 pub const TEXT_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
 /// AID of the 券面事項確認AP (card face).
 pub const VISUAL_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02];
+/// AID of the 共通AP (common card AP).
+pub const COMMON_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00];
+/// AID of the 住基AP (residents' register AP).
+pub const RESIDENT_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x01];
 /// The My Number Card's ATR (T=1 only), the one OpenSC's `jpki` driver matches.
 pub const ATR: [u8; 9] = [0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14];
 
@@ -95,22 +135,41 @@ pub struct SignContents {
 pub struct TextApContents {
     /// File contents.
     pub files: TextApFiles,
-    /// The 4-digit card-info PIN.
+    /// The 4-digit card-info PIN (key `0011`).
     pub pin: Zeroizing<String>,
-    /// 照合番号A (the My Number).
+    /// 照合番号A (the My Number, key `0014`).
     pub code_a: Zeroizing<String>,
-    /// 照合番号B.
+    /// 照合番号B (key `0015`).
     pub code_b: Zeroizing<String>,
+    /// The chip key (key `0013`): answers `80 2A 00 00` without a credential.
+    pub chip_key: PrivateKey,
+    /// The private half of EF `0006`: decrypts the terminal's secure-messaging key (`80 AE`).
+    pub sm_key: PrivateKey,
 }
 
 /// The 券面事項確認AP and its secrets.
 pub struct VisualApContents {
     /// File contents.
     pub files: VisualApFiles,
-    /// 照合番号A.
+    /// 照合番号A (key `0013`).
     pub code_a: Zeroizing<String>,
-    /// 照合番号B.
+    /// 照合番号B (key `0012`).
     pub code_b: Zeroizing<String>,
+    /// The birth-date key (key `0011`): era `YYMMDD`, 6 ASCII digits.
+    pub birth_date_key: Zeroizing<String>,
+    /// The chip key (key `001A`): answers `80 2A 00 00` without a credential.
+    pub chip_key: PrivateKey,
+}
+
+/// The 共通AP, the 住基AP and the master file.
+pub struct CommonContents {
+    /// Record 1 of the 共通AP EF `0001`.
+    pub record: Vec<u8>,
+    /// The 個人番号カード用 PIN (key `001C` of both APs, one counter).
+    pub resident_pin: Zeroizing<String>,
+    /// The master file's GET DATA objects, by tag (`00F0`, `00F2`, `0045`, `00F7`, `00F8`, `7F21`, `5F51`),
+    /// each as GET DATA returns it.
+    pub get_data: BTreeMap<u16, Vec<u8>>,
 }
 
 /// Everything a card holds.
@@ -131,6 +190,10 @@ pub struct CardContents {
     pub text_ap: Option<TextApContents>,
     /// The 券面事項確認AP (My Number Card only).
     pub visual_ap: Option<VisualApContents>,
+    /// The 共通AP, 住基AP and master file (My Number Card only).
+    pub common: Option<CommonContents>,
+    /// Seeds the GET CHALLENGE generator.
+    pub challenge_seed: u64,
 }
 
 impl fmt::Debug for CardContents {
@@ -143,18 +206,35 @@ impl fmt::Debug for CardContents {
     }
 }
 
+/// What the card holds in RAM: lost at power-off. A warm reset loses only the selections, pending
+/// GET RESPONSE data and the secure-messaging session; the security status survives it.
 #[derive(Default, Debug)]
 struct Session {
     app: Option<usize>,
     ef: Option<u16>,
     verified: BTreeSet<(usize, u16)>,
     pending: Vec<u8>,
+    sm: sm::State,
+}
+
+impl Session {
+    /// A warm reset: back to the master file, security status kept.
+    fn warm_reset(&mut self) {
+        self.app = None;
+        self.ef = None;
+        self.pending.clear();
+        self.sm = sm::State::default();
+    }
 }
 
 /// The virtual card.
 pub struct VirtualCard {
     config: CardConfig,
     apps: Vec<Application>,
+    shared_pins: Vec<Pin>,
+    get_data: BTreeMap<u16, Vec<u8>>,
+    challenge_seed: u64,
+    challenges: u64,
     session: Session,
     powered: bool,
     present: bool,
@@ -240,12 +320,23 @@ impl VirtualCard {
                     0x0011,
                     Pin::new(text.pin.as_bytes(), 3, PinFormat::Digits(4)),
                 )
+                .pin(0x0012, Pin::blocked(3))
                 .pin(0x0014, code(&text.code_a))
                 .pin(0x0015, code(&text.code_b))
                 .binary(0x0001, f.my_number, Access::AnyOf(vec![0x0011, 0x0014]))
                 .binary(0x0002, f.basic_info, Access::AnyOf(vec![0x0011, 0x0015]))
-                .binary(0x0003, f.integrity, Access::AnyOf(vec![0x0011]))
-                .binary(0x0005, f.ap_info, Access::Free);
+                .binary(
+                    0x0003,
+                    f.integrity,
+                    Access::AnyOf(vec![0x0011, 0x0014, 0x0015]),
+                )
+                .binary(0x0004, f.cvc, Access::Free)
+                .binary(0x0005, f.ap_info, Access::Free)
+                .binary(0x0006, f.sm_public_key, Access::Free)
+                .binary(0x0007, f.card_key, Access::Free)
+                .key(0x0013, text.chip_key, Access::Free);
+                app.default_key = Some(0x0013);
+                app.sm_key = Some(Box::new(text.sm_key));
                 apps.push(app);
             }
             if let Some(visual) = contents.visual_ap {
@@ -253,16 +344,43 @@ impl VirtualCard {
                 let f = visual.files;
                 app.pin(0x0013, code(&visual.code_a))
                     .pin(0x0012, code(&visual.code_b))
+                    .pin(0x0011, code(&visual.birth_date_key))
+                    .binary(0x0001, f.age, Access::AnyOf(vec![0x0011]))
                     .binary(0x0002, f.card_face, Access::AnyOf(vec![0x0013, 0x0012]))
                     .binary(0x0003, f.ap_info, Access::Free)
-                    .binary(0x0005, f.my_number_image, Access::AnyOf(vec![0x0013]));
+                    .binary(0x0004, f.cvc, Access::Free)
+                    .binary(0x0005, f.my_number_image, Access::AnyOf(vec![0x0013]))
+                    .key(0x001A, visual.chip_key, Access::Free);
+                app.default_key = Some(0x001A);
                 apps.push(app);
             }
+        }
+
+        let mut shared_pins = Vec::new();
+        let mut get_data = BTreeMap::new();
+        if let (false, Some(common)) = (android, contents.common) {
+            shared_pins.push(Pin::new(
+                common.resident_pin.as_bytes(),
+                3,
+                PinFormat::Digits(4),
+            ));
+            let mut app = Application::new(&COMMON_AID);
+            app.records(0x0001, vec![common.record], Access::Free)
+                .shared_pin(0x001C, 0);
+            apps.push(app);
+            let mut app = Application::new(&RESIDENT_AID);
+            app.shared_pin(0x001C, 0);
+            apps.push(app);
+            get_data = common.get_data;
         }
 
         Self {
             config,
             apps,
+            shared_pins,
+            get_data,
+            challenge_seed: contents.challenge_seed,
+            challenges: 0,
             session: Session::default(),
             powered: true,
             present: true,
@@ -320,7 +438,8 @@ impl VirtualCard {
         self.power_off();
     }
 
-    /// Powers the card off: selections and verified PINs are lost; retry counters persist.
+    /// Powers the card off (`SCARD_UNPOWER_CARD`, vpcd control `00`): selections, verified PINs and the
+    /// secure-messaging session are lost; retry counters persist.
     pub fn power_off(&mut self) {
         self.powered = false;
         self.session = Session::default();
@@ -328,21 +447,32 @@ impl VirtualCard {
 
     /// Powers the card on.
     pub fn power_on(&mut self) {
+        // Powering an already powered card changes nothing (the security status survives).
         if !self.powered {
             self.resets += 1;
+            self.powered = true;
+            self.session = Session::default();
         }
-        self.powered = true;
-        self.session = Session::default();
     }
 
-    /// A warm reset: like a power cycle for the card's volatile state.
+    /// A warm reset (`SCARD_RESET_CARD`, a reconnect, vpcd control `02`): selections, pending answers
+    /// and the secure-messaging session are lost, but verified PINs stay in force until power-off.
     pub fn reset(&mut self) {
         self.resets += 1;
-        self.powered = true;
-        self.session = Session::default();
+        if self.powered {
+            self.session.warm_reset();
+        } else {
+            self.powered = true;
+            self.session = Session::default();
+        }
     }
 
-    /// Power off then on.
+    /// Whether the card is powered.
+    pub fn is_powered(&self) -> bool {
+        self.powered
+    }
+
+    /// Power off then on: everything verified is forgotten.
     pub fn power_cycle(&mut self) {
         self.power_off();
         self.power_on();
@@ -353,8 +483,22 @@ impl VirtualCard {
         let app = self.apps.iter().find(|a| a.aid == aid)?;
         match app.files.get(&pin_ef)? {
             fs::Ef::Pin(p) => Some(p.tries_left),
+            fs::Ef::SharedPin(i) => self.shared_pins.get(*i).map(|p| p.tries_left),
             _ => None,
         }
+    }
+
+    /// Whether key `id` of the application `aid` is verified in this power session.
+    pub fn is_verified(&self, aid: &[u8], id: u16) -> bool {
+        self.apps
+            .iter()
+            .position(|a| a.aid == aid)
+            .is_some_and(|i| self.session.verified.contains(&(i, id)))
+    }
+
+    /// Whether a secure-messaging session is open.
+    pub fn secure_messaging_open(&self) -> bool {
+        matches!(self.session.sm, sm::State::Open(_))
     }
 
     /// One exchange with the fault plan applied: what a reader would see.

@@ -1,35 +1,39 @@
-//! The data of the two card-face applications: 券面事項入力補助AP ("text") and 券面事項確認AP ("visual").
+//! The data of the two card-face applications — 券面事項入力補助AP ("text") and 券面事項確認AP ("visual") —
+//! and of the 共通AP record and the master file.
 //!
 //! This module builds the *contents* of their elementary files, byte for byte as a reader gets them from
-//! READ BINARY (`shared/spec/card.md` §5 and §5b); serving them behind PINs and 照合番号 is the card's job.
+//! READ BINARY; serving them behind PINs and 照合番号 is the card's job.
 //!
-//! - [`text_ap_files`]: 券面事項入力補助AP EF `0001` (My Number), `0002` (基本4情報), `0003` (integrity
-//!   record) and `0005` (AP info).
-//! - [`visual_ap_files`]: 券面事項確認AP EF `0002` (card face), `0003` (AP basic info) and `0005`
-//!   (My Number image).
+//! - [`text_ap_files`]: 券面事項入力補助AP EF `0001`–`0007`.
+//! - [`visual_ap_files`]: 券面事項確認AP EF `0001`–`0005`.
+//! - [`common_record`]: record 1 of the 共通AP EF `0001`.
 //! - [`name_image_png`] and its siblings: the small generated PNG "images" of the card face, and
 //!   [`PHOTO_JP2`], the committed JPEG 2000 face photo.
 //!
 //! # Encoding
 //!
-//! Every file is one private-class BER object with a 2-byte tag (`FF10`, `FF20`, `FF30`, `FF40`) whose
-//! value is a sequence of 2-byte-tag elements (`DF21`, `DF22`, …). Lengths are BER definite lengths in
-//! their shortest form: one byte below 128, else `81 xx`, else `82 xx xx`; nothing here is longer than
-//! 65 535 bytes.
+//! Every file is one private-class BER object with a 2-byte tag (`FF10`, `FF20`, …; EF `0006` of the text
+//! AP is an `A1` object) whose value is a sequence of 2-byte-tag elements (`DF21`, `DF22`, …). Lengths are
+//! BER definite lengths in their shortest form: one byte below 128, else `81 xx`, else `82 xx xx`. Keys
+//! stored in records are in *card-key form* ([`card_key_form`](crate::pki::card_key_form)).
+//!
+//! The `DF21` offset tables hold big-endian 2-byte offsets of the elements' tags counted **from the first
+//! byte of the file** (the outer `FF 20 L` header included).
 //!
 //! # Filler
 //!
 //! A real card's EFs are allocated larger than their data, and READ BINARY returns the rest as filler.
-//! Here EF `0001` of the text AP is exactly 17 bytes (`FF 10 0C`, 12 digits, `FF FF`) as on the card;
-//! every other file is followed by `FF` bytes up to the next multiple of [`FILE_ALIGN`] bytes, with at
-//! least one filler byte (so 1 to 16 of them). Readers must trim by the outer BER length.
+//! Here EF `0001` of the text AP is exactly 17 bytes (`FF 10 0C`, 12 digits, `FF FF`) as on the card and
+//! the CVC files (EF `0004`) are exactly 568 bytes; every other file is followed by `FF` bytes up to the
+//! next multiple of [`FILE_ALIGN`] bytes, with at least one filler byte (so 1 to 16 of them). Readers
+//! must trim by the outer BER length.
 //!
 //! # Errors
 //!
 //! The builders return [`PkiError`]: [`PkiError::InvalidPersona`] for a field the card cannot store (a
 //! year outside 0000–9999, a My Number that is not 12 digits, a name or address too long for 2-byte
 //! lengths and offsets), [`PkiError::Signature`] when RSA signing fails, [`PkiError::Encoding`] when a
-//! PNG image or the public key cannot be encoded.
+//! PNG image cannot be encoded, [`PkiError::Key`] for a key that is not RSA-2048 with e = 65537.
 
 mod images;
 mod text;
@@ -40,12 +44,57 @@ pub use images::{
     name_image_png, security_code_image_png, text_image_png,
 };
 pub use text::{TextApFiles, text_ap_files};
-pub use visual::{VisualApFiles, visual_ap_files};
+pub use visual::{FACE_DIGEST_INFO_PREFIX, VisualApFiles, visual_ap_files};
 
-use rsa::PrivateKey;
+use rsa::{PrivateKey, PublicKey};
 use sha2::Sha256;
 
-use crate::pki::PkiError;
+use crate::pki::{CvcKeyId, PkiError};
+
+/// The keys and certificate an AP's files are made with.
+#[derive(Clone, Copy, Debug)]
+pub struct ApKeys<'a> {
+    /// The issuer key: signs the records (its public half is what the EF `0004` CVC certifies).
+    pub issuer: &'a PrivateKey,
+    /// The issuer key's 16-byte id (the CVC subject), written into the AP basic data.
+    pub issuer_key_id: CvcKeyId,
+    /// EF `0004`: the CVC of the issuer key.
+    pub cvc: &'a [u8],
+    /// The chip's own key (public half) as the records carry it: the key that answers the challenge.
+    pub card_key: &'a PublicKey,
+}
+
+/// `DF41`/`DF31` of the AP basic data: spec version, extended Lc/Le support, vendor (2 bytes).
+///
+/// The layout version `01` and vendor `00 01` are this crate's choice; byte 1 is `01` when the card takes
+/// extended Lc/Le APDUs and `00` when not.
+pub fn ap_version_bytes(extended_apdus: bool) -> [u8; 4] {
+    [0x01, u8::from(extended_apdus), 0x00, 0x01]
+}
+
+/// Record 1 of the 共通AP EF `0001`: `01 1C` + 28 ASCII digits = card serial (15) + municipality code (5) +
+/// expiry `YYYYMMDD`.
+///
+/// # Errors
+///
+/// [`PkiError::InvalidPersona`] when the serial is not 15 digits, the code not 5 digits or the year not four.
+pub fn common_record(
+    card_serial: &str,
+    municipality_code: &str,
+    expiry: time::Date,
+) -> Result<Vec<u8>, PkiError> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(card_serial, 15) || !digits(municipality_code, 5) {
+        return Err(PkiError::InvalidPersona(
+            "card serial must be 15 digits and the municipality code 5".into(),
+        ));
+    }
+    let mut out = vec![0x01, 0x1C];
+    out.extend_from_slice(card_serial.as_bytes());
+    out.extend_from_slice(municipality_code.as_bytes());
+    out.extend_from_slice(yyyymmdd(expiry, "card_expiry")?.as_bytes());
+    Ok(out)
+}
 
 /// Files other than the text AP's EF `0001` are padded with `FF` to a multiple of this many bytes.
 pub const FILE_ALIGN: usize = 16;
@@ -91,34 +140,48 @@ fn tlv(tag: u16, value: &[u8], what: &str) -> Result<Vec<u8>, PkiError> {
     Ok(out)
 }
 
-/// A value that starts with a `DF21` offset table followed by `elements` (tag, value), in order.
-///
-/// Offset *i* (2 bytes, big-endian) is where element *i*'s tag starts, counted from the start of
-/// the enclosing value, i.e. from the `DF21` tag. Returns the value and the offset of each element.
-fn with_offset_table(
+/// Where an element's TLV starts and ends in a file.
+type Span = (usize, usize);
+
+/// The whole object `outer { DF21 offsets, elements… }`, each offset (2 bytes, big-endian) being where
+/// element *i*'s tag starts counted from the first byte of the object (outer header included).
+/// Returns the object and the `(start, end)` of each element's TLV within it.
+fn offset_record(
+    outer: u16,
     elements: &[(u16, &[u8])],
     what: &str,
-) -> Result<(Vec<u8>, Vec<usize>), PkiError> {
+) -> Result<(Vec<u8>, Vec<Span>), PkiError> {
     let table_len = 2 * elements.len();
     let mut body = Vec::new();
-    let mut starts = Vec::with_capacity(elements.len());
+    let mut spans = Vec::with_capacity(elements.len());
     for (tag, value) in elements {
-        starts.push(body.len());
+        let start = body.len();
         push_tlv(&mut body, *tag, value, what)?;
+        spans.push((start, body.len()));
     }
-    let mut out = Vec::with_capacity(table_len + 4 + body.len());
+    let mut table_header = Vec::new();
+    push_len(&mut table_header, table_len, what)?;
+    let value_len = 2 + table_header.len() + table_len + body.len();
+    let mut outer_len = Vec::new();
+    push_len(&mut outer_len, value_len, what)?;
+    let base = 2 + outer_len.len() + 2 + table_header.len() + table_len;
+    let mut out = Vec::with_capacity(base + body.len());
+    out.extend_from_slice(&outer.to_be_bytes());
+    out.extend_from_slice(&outer_len);
     out.extend_from_slice(&OFFSET_TABLE_TAG.to_be_bytes());
-    push_len(&mut out, table_len, what)?;
-    let header = out.len() + table_len;
-    let mut offsets = Vec::with_capacity(elements.len());
-    for start in starts {
-        let at = header + start;
+    out.extend_from_slice(&table_header);
+    let mut absolute = Vec::with_capacity(spans.len());
+    for (start, end) in spans {
+        let at = base + start;
         let at16 = u16::try_from(at).map_err(|_| too_large(what, at))?;
         out.extend_from_slice(&at16.to_be_bytes());
-        offsets.push(at);
+        absolute.push((at, base + end));
     }
     out.extend_from_slice(&body);
-    Ok((out, offsets))
+    if out.len() > usize::from(u16::MAX) {
+        return Err(too_large(what, out.len()));
+    }
+    Ok((out, absolute))
 }
 
 /// The tag of the offset table that opens the `FF20` records.
@@ -144,14 +207,64 @@ fn sign(signer: &PrivateKey, message: &[u8]) -> Result<Vec<u8>, PkiError> {
         .map_err(|e| PkiError::Signature(e.to_string()))
 }
 
-/// The signer's public key as a DER SubjectPublicKeyInfo.
-fn public_key_der(signer: &PrivateKey) -> Result<Vec<u8>, PkiError> {
-    use rsa::pkcs8::EncodePublicKey;
+/// RSASSA-PKCS1-v1_5 over a DigestInfo given whole (the card's "unprefixed" signing).
+fn sign_digest_info(signer: &PrivateKey, digest_info: &[u8]) -> Result<Vec<u8>, PkiError> {
     signer
-        .as_public_key()
-        .to_public_key_der()
-        .map(|doc| doc.into_vec())
-        .map_err(|e| PkiError::Encoding(format!("public key: {e}")))
+        .sign(rsa::pkcs1v15::Pkcs1v15Sign::new_unprefixed(), digest_info)
+        .map_err(|e| PkiError::Signature(e.to_string()))
+}
+
+/// Flips the lowest bit of the last value byte of the first element tagged `tag` inside the outer
+/// object of `file` (a tampered record); `false` when there is no such element.
+pub(crate) fn flip_element(file: &mut [u8], tag: u16) -> bool {
+    let Some((value_start, value_end)) = outer_value(file) else {
+        return false;
+    };
+    let mut at = value_start;
+    while at < value_end {
+        let Some((t, start, end)) = element(file, at) else {
+            return false;
+        };
+        if t == tag
+            && end > start
+            && let Some(b) = file.get_mut(end - 1)
+        {
+            *b ^= 0x01;
+            return true;
+        }
+        at = end;
+    }
+    false
+}
+
+/// Where the value of the outer object of `file` lies.
+fn outer_value(file: &[u8]) -> Option<(usize, usize)> {
+    let first = *file.first()?;
+    // A one-byte tag (`A1`) or a two-byte private tag (`FFxx`).
+    let tag_len = if first & 0x1F == 0x1F { 2 } else { 1 };
+    let (len, hdr) = length(file, tag_len)?;
+    Some((tag_len + hdr, tag_len + hdr + len))
+}
+
+/// One 2-byte-tag element at `at`: (tag, value start, value end).
+fn element(buf: &[u8], at: usize) -> Option<(u16, usize, usize)> {
+    let tag = u16::from_be_bytes([*buf.get(at)?, *buf.get(at + 1)?]);
+    let (len, hdr) = length(buf, at + 2)?;
+    let start = at + 2 + hdr;
+    Some((tag, start, start + len))
+}
+
+/// A BER definite length at `at`: (length, bytes it took).
+fn length(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    match *buf.get(at)? {
+        l @ 0..=0x7F => Some((usize::from(l), 1)),
+        0x81 => Some((usize::from(*buf.get(at + 1)?), 2)),
+        0x82 => Some((
+            usize::from(u16::from_be_bytes([*buf.get(at + 1)?, *buf.get(at + 2)?])),
+            3,
+        )),
+        _ => None,
+    }
 }
 
 /// `YYYYMMDD` of a date, refusing years that do not fit four digits.
@@ -172,10 +285,6 @@ fn yyyymmdd(date: time::Date, field: &str) -> Result<String, PkiError> {
 /// A strict reader of the files above, for tests: it is what a careful client would check.
 #[cfg(test)]
 mod parse {
-    use rsa::pkcs1v15::{Signature, VerifyingKey};
-    use rsa::signature::Verifier;
-    use sha2::Sha256;
-
     use super::{FILE_ALIGN, FILLER};
 
     /// One element: tag, value, and where the tag starts within the buffer that was parsed.
@@ -262,10 +371,26 @@ mod parse {
         Ok(t.value)
     }
 
-    /// The elements of a value that opens with a `DF21` offset table, checking that each offset points
-    /// at the tag of the next element in order and that `tags` are exactly the elements' tags.
-    pub(super) fn with_offsets<'a>(value: &'a [u8], tags: &[u16]) -> Result<Vec<Tlv<'a>>, String> {
-        let all = children(value)?;
+    /// The elements of the `outer` object of `file`, which opens with a `DF21` offset table: each offset
+    /// must point (from byte 0 of the file) at the tag of the next element in order, and `tags` must be
+    /// exactly the elements' tags. `start`/`end` of the result are positions in `file`.
+    pub(super) fn with_offsets<'a>(
+        file: &'a [u8],
+        outer: u16,
+        tags: &[u16],
+    ) -> Result<Vec<Tlv<'a>>, String> {
+        let o = read_tlv(file, 0)?;
+        if o.tag != outer {
+            return Err(format!("outer tag {:04X}", o.tag));
+        }
+        let object = &file[..o.end];
+        let mut at = o.end - o.value.len();
+        let mut all = Vec::new();
+        while at < o.end {
+            let t = read_tlv(object, at)?;
+            at = t.end;
+            all.push(t);
+        }
         let (table, rest) = all.split_first().ok_or("empty record")?;
         if table.tag != 0xDF21 || table.value.len() != 2 * tags.len() {
             return Err(format!(
@@ -279,21 +404,11 @@ mod parse {
         }
         for ((pair, t), want) in table.value.chunks_exact(2).zip(rest).zip(tags) {
             let off = usize::from(u16::from_be_bytes([pair[0], pair[1]]));
-            if t.tag != *want || off != t.start || value[off..off + 2] != want.to_be_bytes() {
+            if t.tag != *want || off != t.start || file[off..off + 2] != want.to_be_bytes() {
                 return Err(format!("offset {off} does not point at {want:04X}"));
             }
         }
         Ok(rest.to_vec())
-    }
-
-    /// Verifies a PKCS#1 v1.5 SHA-256 signature with the public key given as SubjectPublicKeyInfo.
-    pub(super) fn verify(spki: &[u8], message: &[u8], signature: &[u8]) -> Result<(), String> {
-        use rsa::pkcs8::DecodePublicKey;
-        let key = rsa::PublicKey::from_public_key_der(spki).map_err(|e| e.to_string())?;
-        let sig = Signature::try_from(signature).map_err(|e| e.to_string())?;
-        VerifyingKey::<Sha256>::new(key)
-            .verify(message, &sig)
-            .map_err(|e| e.to_string())
     }
 
     /// Decodes a PNG, returning (width, height).
@@ -340,15 +455,49 @@ mod tests {
     }
 
     #[test]
-    fn offset_tables_point_at_their_elements() {
+    fn offset_tables_point_at_their_elements_from_byte_zero() {
         let big = vec![0xAB; 300];
-        let (v, offs) =
-            with_offset_table(&[(0xDF22, b"ab"), (0xDF23, &big), (0xDF24, b"")], "t").unwrap();
-        let els = parse::with_offsets(&v, &[0xDF22, 0xDF23, 0xDF24]).unwrap();
-        assert_eq!(offs, els.iter().map(|t| t.start).collect::<Vec<_>>());
-        assert_eq!(offs[0], 2 + 1 + 6);
+        let (v, spans) = offset_record(
+            0xFF20,
+            &[(0xDF22, b"ab"), (0xDF23, &big), (0xDF24, b"")],
+            "t",
+        )
+        .unwrap();
+        let els = parse::with_offsets(&v, 0xFF20, &[0xDF22, 0xDF23, 0xDF24]).unwrap();
+        assert_eq!(
+            spans,
+            els.iter().map(|t| (t.start, t.end)).collect::<Vec<_>>()
+        );
+        // FF 20 82 xx xx, DF21 06 and six offset bytes: DF22 at 5 + 3 + 6.
+        assert_eq!(spans[0].0, 14);
+        assert_eq!(&v[8..10], &[0x00, 0x0E]);
         assert_eq!(els[1].value, &big[..]);
-        assert!(parse::with_offsets(&v, &[0xDF22, 0xDF24, 0xDF23]).is_err());
+        assert!(parse::with_offsets(&v, 0xFF20, &[0xDF22, 0xDF24, 0xDF23]).is_err());
+        // A short record: FF 20 L, DF21 04: DF22 at 3 + 3 + 4.
+        let (v, spans) = offset_record(0xFF20, &[(0xDF22, b"a"), (0xDF23, b"b")], "t").unwrap();
+        assert_eq!(spans[0].0, 10);
+        assert_eq!(&v[..7], &[0xFF, 0x20, 15, 0xDF, 0x21, 4, 0x00]);
+    }
+
+    #[test]
+    fn flipping_an_element_changes_one_bit_of_its_value() {
+        let (mut v, spans) =
+            offset_record(0xFF20, &[(0xDF22, b"ab"), (0xDF23, b"cd")], "t").unwrap();
+        let before = v.clone();
+        assert!(flip_element(&mut v, 0xDF23));
+        assert_eq!(v[spans[1].1 - 1], b'd' ^ 1);
+        assert_eq!(before.iter().zip(&v).filter(|(a, b)| a != b).count(), 1);
+        assert!(!flip_element(&mut v, 0xDF29));
+        assert!(!flip_element(&mut [], 0xDF29));
+    }
+
+    #[test]
+    fn common_record_is_two_header_bytes_and_28_digits() {
+        let d = time::Date::from_calendar_date(2034, time::Month::April, 12).unwrap();
+        let r = common_record("600000000000001", "13101", d).unwrap();
+        assert_eq!(&r[..2], &[0x01, 0x1C]);
+        assert_eq!(&r[2..], b"6000000000000011310120340412");
+        assert!(common_record("1", "13101", d).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 // Generated list of the committed fixture keys.
-const FIXTURE_PEMS: [&str; 24] = [
+const FIXTURE_PEMS: [&str; 36] = [
     include_str!("../../fixtures/keys/key00.pem"),
     include_str!("../../fixtures/keys/key01.pem"),
     include_str!("../../fixtures/keys/key02.pem"),
@@ -24,4 +24,16 @@ const FIXTURE_PEMS: [&str; 24] = [
     include_str!("../../fixtures/keys/key21.pem"),
     include_str!("../../fixtures/keys/key22.pem"),
     include_str!("../../fixtures/keys/key23.pem"),
+    include_str!("../../fixtures/keys/key24.pem"),
+    include_str!("../../fixtures/keys/key25.pem"),
+    include_str!("../../fixtures/keys/key26.pem"),
+    include_str!("../../fixtures/keys/key27.pem"),
+    include_str!("../../fixtures/keys/key28.pem"),
+    include_str!("../../fixtures/keys/key29.pem"),
+    include_str!("../../fixtures/keys/key30.pem"),
+    include_str!("../../fixtures/keys/key31.pem"),
+    include_str!("../../fixtures/keys/key32.pem"),
+    include_str!("../../fixtures/keys/key33.pem"),
+    include_str!("../../fixtures/keys/key34.pem"),
+    include_str!("../../fixtures/keys/key35.pem"),
 ];

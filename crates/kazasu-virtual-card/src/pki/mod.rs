@@ -2,6 +2,7 @@
 
 mod cert;
 mod crl;
+pub mod cvc;
 mod keys;
 pub mod oids;
 mod persona;
@@ -13,7 +14,12 @@ pub use cert::{
     jpki_other_names, key_identifier, ocsp_access, policies, root_key_index,
 };
 pub use crl::{CrlSpec, GeneratedRevocations, RevokedEntry};
+pub use cvc::{
+    CvcCa, CvcCaKey, CvcHierarchy, CvcKeyId, build_cvc, card_key_form,
+    public_key_from_card_key_form,
+};
 pub use keys::{FIXTURE_KEY_COUNT, fixture_key, weak_fixture_key};
+pub(crate) use persona::splitmix64;
 pub use persona::{Era, JapaneseDate, MyNumber, Persona, PersonaBuilder, Sex};
 pub use test_pki::{
     CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki, jpki_not_after,

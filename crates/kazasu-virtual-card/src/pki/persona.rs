@@ -189,6 +189,9 @@ pub struct Persona {
     pub address: String,
     /// Municipality (the `L=` of the signature certificate subject).
     pub municipality: String,
+    /// The municipality's 5-digit local government code (全国地方公共団体コード without its check digit),
+    /// as the card's master file and 共通AP record carry it.
+    pub municipality_code: String,
     /// Date of birth.
     pub birth_date: Date,
     /// Sex.
@@ -205,6 +208,8 @@ pub struct Persona {
     pub sign_password: Zeroizing<String>,
     /// 券面事項入力補助AP PIN (4 digits).
     pub card_info_pin: Zeroizing<String>,
+    /// 個人番号カード用 PIN (4 digits): key `001C` of the 共通AP and the 住基AP.
+    pub resident_pin: Zeroizing<String>,
 }
 
 impl fmt::Debug for Persona {
@@ -245,6 +250,15 @@ impl Persona {
         ))
     }
 
+    /// The birth date as era `YYMMDD` (6 ASCII digits): the 券面事項確認AP's birth-date key `0011`.
+    pub fn birth_date_key(&self) -> Zeroizing<String> {
+        Zeroizing::new(
+            JapaneseDate::from_date(self.birth_date)
+                .map(|d| d.era_yymmdd())
+                .unwrap_or_else(|| "000000".into()),
+        )
+    }
+
     /// Birth date in the signature certificate's `EYYYYMMDD` form.
     pub fn birth_date_jpki(&self) -> String {
         JapaneseDate::from_date(self.birth_date)
@@ -269,6 +283,7 @@ fn unreachable_persona() -> Persona {
         name: String::new(),
         address: String::new(),
         municipality: String::new(),
+        municipality_code: "00000".into(),
         birth_date: Date::MIN,
         sex: Sex::Unknown,
         my_number: MyNumber("000000000000".into()),
@@ -277,6 +292,7 @@ fn unreachable_persona() -> Persona {
         auth_pin: Zeroizing::new("1234".into()),
         sign_password: Zeroizing::new("ABC123".into()),
         card_info_pin: Zeroizing::new("1234".into()),
+        resident_pin: Zeroizing::new("1234".into()),
     }
 }
 
@@ -291,11 +307,11 @@ const PEOPLE: [(&str, Sex, (i32, u8, u8)); 8] = [
     ("中村 陽子", Sex::Female, (1968, 7, 9)),
 ];
 
-const PLACES: [(&str, &str); 4] = [
-    ("東京都千代田区霞が関二丁目1番2号", "千代田区"),
-    ("大阪府大阪市北区中之島一丁目3番20号", "大阪市"),
-    ("北海道札幌市中央区北1条西2丁目1番地", "札幌市"),
-    ("福岡県福岡市中央区天神一丁目8番1号", "福岡市"),
+const PLACES: [(&str, &str, &str); 4] = [
+    ("東京都千代田区霞が関二丁目1番2号", "千代田区", "13101"),
+    ("大阪府大阪市北区中之島一丁目3番20号", "大阪市", "27100"),
+    ("北海道札幌市中央区北1条西2丁目1番地", "札幌市", "01100"),
+    ("福岡県福岡市中央区天神一丁目8番1号", "福岡市", "40130"),
 ];
 
 /// Builds a [`Persona`], starting from deterministic defaults derived from a seed.
@@ -323,7 +339,7 @@ impl PersonaBuilder {
         } else {
             pick(&mut s, PEOPLE.len())
         }];
-        let (address, municipality) = PLACES[if seed == 0 {
+        let (address, municipality, municipality_code) = PLACES[if seed == 0 {
             0
         } else {
             pick(&mut s, PLACES.len())
@@ -342,6 +358,7 @@ impl PersonaBuilder {
                 name: name.into(),
                 address: address.into(),
                 municipality: municipality.into(),
+                municipality_code: municipality_code.into(),
                 birth_date,
                 sex,
                 my_number,
@@ -350,6 +367,7 @@ impl PersonaBuilder {
                 auth_pin: Zeroizing::new("1234".into()),
                 sign_password: Zeroizing::new("ABC123".into()),
                 card_info_pin: Zeroizing::new("1234".into()),
+                resident_pin: Zeroizing::new("1234".into()),
             },
         }
     }
@@ -366,6 +384,20 @@ impl PersonaBuilder {
     pub fn address(mut self, address: &str, municipality: &str) -> Self {
         self.persona.address = address.into();
         self.persona.municipality = municipality.into();
+        self
+    }
+
+    /// Sets the 5-digit municipality code ([`PersonaBuilder::address`] leaves it unchanged).
+    #[must_use]
+    pub fn municipality_code(mut self, code: &str) -> Self {
+        self.persona.municipality_code = code.into();
+        self
+    }
+
+    /// Sets the 個人番号カード用 PIN (4 digits) of the 共通AP and the 住基AP.
+    #[must_use]
+    pub fn resident_pin(mut self, pin: &str) -> Self {
+        self.persona.resident_pin = Zeroizing::new(pin.into());
         self
     }
 
@@ -411,7 +443,10 @@ impl PersonaBuilder {
         let p = self.persona;
         MyNumber::new(p.my_number.as_str())?;
         let four_digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
-        if !four_digits(&p.auth_pin) || !four_digits(&p.card_info_pin) {
+        if !four_digits(&p.auth_pin)
+            || !four_digits(&p.card_info_pin)
+            || !four_digits(&p.resident_pin)
+        {
             return Err(PkiError::InvalidPersona("PINs must be 4 digits".into()));
         }
         let pw = p.sign_password.as_bytes();
@@ -422,6 +457,13 @@ impl PersonaBuilder {
         {
             return Err(PkiError::InvalidPersona(
                 "signature password must be 6-16 of A-Z0-9".into(),
+            ));
+        }
+        if p.municipality_code.len() != 5
+            || !p.municipality_code.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(PkiError::InvalidPersona(
+                "municipality code must be 5 digits".into(),
             ));
         }
         if JapaneseDate::from_date(p.birth_date).is_none() {

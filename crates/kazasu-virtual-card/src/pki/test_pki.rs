@@ -11,10 +11,12 @@ use super::crl::{CrlSpec, build_crl};
 use super::{FIXTURE_KEY_COUNT, Issuer, Persona, PkiError};
 
 /// Number of holder key slots: slot `s` uses fixture keys `4 + 2s` (authentication) and `5 + 2s`
-/// (signature); keys 0–3 are the roots and key 23 is reserved for the card-face integrity signer.
+/// (signature); keys 0–3 are the roots, key 23 and keys 24–35 belong to the card-face applications and
+/// the CVC hierarchy ([`crate::pki::cvc`]).
 pub const HOLDER_SLOTS: usize = 9;
 
-/// The fixture key reserved for the 券面事項確認AP / text AP integrity signer; the PKI never uses it.
+/// The fixture key of the 券面事項入力補助AP issuer key (it signs that AP's records and is certified by the
+/// test CVC CA `6000033`); the X.509 PKI never uses it.
 pub const CARD_SIGNER_KEY: usize = 23;
 
 /// How to issue a holder's pair of certificates.
