@@ -39,10 +39,16 @@ fn demo_passes_every_step() {
     let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
     for want in [
         "enrol",
+        "enrol someone else's record",
         "confirm eligibility",
+        "staff-visual without a facility credential",
+        "staff-visual at a registered terminal",
         "register patient card",
         "check in",
+        "check in again the same day",
         "renewed card",
+        "card in its grace period",
+        "several qualifications (複数該当)",
         "replayed assertion",
         "revoked card",
         "wrong PIN",
@@ -50,9 +56,28 @@ fn demo_passes_every_step() {
         assert!(names.contains(&want), "missing step {want}: {names:?}");
     }
     assert!(steps.iter().all(|s| s["ok"] == true));
+    let staff = steps
+        .iter()
+        .find(|s| s["step"] == "staff-visual at a registered terminal")
+        .unwrap();
+    assert!(
+        staff["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("chip proven genuine"),
+        "{staff}"
+    );
     let human = kazasu(&["demo"], None);
     assert_eq!(human.status.code(), Some(0));
-    assert!(text(&human.stdout).contains("8 of 8 steps behaved as expected"));
+    let n = steps.len();
+    assert!(text(&human.stdout).contains(&format!("{n} of {n} steps behaved as expected")));
+    // A date is a demo clock too (00:00 JST), and a bad one is a usage error.
+    let dated = kazasu(&["demo", "--json", "--at", "2026-11-26"], None);
+    assert_eq!(dated.status.code(), Some(0), "{}", text(&dated.stderr));
+    assert_eq!(
+        kazasu(&["demo", "--at", "26/11/2026"], None).status.code(),
+        Some(2)
+    );
 }
 
 #[test]

@@ -138,9 +138,13 @@ impl<S: CheckinStore> CheckinService<S> {
         at: OffsetDateTime,
     ) -> Result<CertificateId, HealthError> {
         let result = self.link_inner(assertion, card, approval, at);
-        let (terminal, staff) = match approval {
-            LinkApproval::Staff(a) => (Some(a.terminal.clone()), Some(a.staff.clone())),
-            LinkApproval::IdentityMatch { .. } => (None, None),
+        let (terminal, staff, evidence) = match approval {
+            LinkApproval::Staff(a) => (
+                Some(a.terminal.clone()),
+                Some(a.staff.clone()),
+                a.genuineness.clone(),
+            ),
+            LinkApproval::IdentityMatch { .. } => (None, None, None),
         };
         self.store.append_audit(&AuditEntry {
             at,
@@ -153,7 +157,12 @@ impl<S: CheckinStore> CheckinService<S> {
                 Ok(_) => "1".to_owned(),
                 Err(e) => e.result_code().to_owned(),
             },
-            evidence: None,
+            // What an unauthenticated sender claims is not evidence.
+            evidence: if matches!(result, Err(HealthError::FacilityNotAuthenticated(_))) {
+                None
+            } else {
+                evidence
+            },
         })?;
         result
     }

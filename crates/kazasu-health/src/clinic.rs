@@ -1,6 +1,7 @@
 //! The clinic terminal's side: the card at the reader answers the service's challenge.
 
 use kazasu_apdu::Transport;
+use kazasu_card::cvc::GenuinenessReport;
 use kazasu_card::{AuthPin, HashAlgorithm, Jpki, LastTry, SignPassword};
 use kazasu_pki::{AuthAssertion, Certificate};
 use time::OffsetDateTime;
@@ -27,6 +28,8 @@ pub enum IdentityCheck<'a> {
         staff: &'a str,
         /// The time of the approval.
         at: OffsetDateTime,
+        /// The chip-genuineness result, if staff checked the chip (recorded as evidence).
+        genuineness: Option<&'a GenuinenessReport>,
     },
 }
 
@@ -82,9 +85,15 @@ pub fn present_card<T: Transport>(
             terminal,
             staff,
             at,
+            genuineness,
         } => {
-            let approval =
-                terminal.approve(staff, ApprovalPurpose::StaffVisualLookup, &certificate, at)?;
+            let approval = terminal.approve_with(
+                staff,
+                ApprovalPurpose::StaffVisualLookup,
+                &certificate,
+                genuineness,
+                at,
+            )?;
             Presentation::StaffChecked {
                 certificate,
                 approval,

@@ -53,6 +53,7 @@ pub struct EligibilityService<S> {
     challenges: Arc<dyn ChallengeStore>,
     card_links: Arc<dyn CardLinkSource>,
     staff_limit: RateLimit,
+    require_genuineness: bool,
     store: S,
 }
 
@@ -76,6 +77,7 @@ impl<S: EligibilityStore> EligibilityService<S> {
             challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
             card_links,
             staff_limit: RateLimit::default(),
+            require_genuineness: false,
             store,
         }
     }
@@ -90,6 +92,13 @@ impl<S: EligibilityStore> EligibilityService<S> {
     /// Limits staff-visual lookups per facility.
     pub fn with_staff_visual_limit(mut self, limit: RateLimit) -> Self {
         self.staff_limit = limit;
+        self
+    }
+
+    /// Refuses staff-visual lookups whose approval carries no chip-genuineness result (staff must
+    /// prove the chip genuine before comparing the person with the card-face photo).
+    pub fn require_genuineness(mut self, required: bool) -> Self {
+        self.require_genuineness = required;
         self
     }
 
@@ -207,12 +216,13 @@ impl<S: EligibilityStore> EligibilityService<S> {
         at: OffsetDateTime,
     ) -> Result<EligibilityAnswer, HealthError> {
         let result = self.lookup(facility, presented, at);
-        let (terminal, staff, mode) = match presented {
-            Presentation::Assertion(_) => (None, None, LookupMode::Pin),
+        let (terminal, staff, mode, evidence) = match presented {
+            Presentation::Assertion(_) => (None, None, LookupMode::Pin, None),
             Presentation::StaffChecked { approval, .. } => (
                 Some(approval.terminal.clone()),
                 Some(approval.staff.clone()),
                 LookupMode::StaffVisual,
+                approval.genuineness.clone(),
             ),
         };
         self.store.append_audit(&AuditEntry {
@@ -226,7 +236,12 @@ impl<S: EligibilityStore> EligibilityService<S> {
                 Ok(_) => "1".to_owned(),
                 Err(e) => e.result_code().to_owned(),
             },
-            evidence: None,
+            // What an unauthenticated sender claims is not evidence.
+            evidence: if matches!(result, Err(HealthError::FacilityNotAuthenticated(_))) {
+                None
+            } else {
+                evidence
+            },
         })?;
         result
     }
@@ -263,6 +278,9 @@ impl<S: EligibilityStore> EligibilityService<S> {
                 certificate,
                 at,
             )?;
+            if self.require_genuineness && approval.genuineness.is_none() {
+                return Err(HealthError::GenuinenessRequired);
+            }
             let since = at - self.staff_limit.window;
             if self
                 .store

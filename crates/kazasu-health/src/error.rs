@@ -51,6 +51,9 @@ pub enum HealthError {
     /// approval), and none was valid.
     #[error("facility terminal not authenticated: {0}")]
     FacilityNotAuthenticated(String),
+    /// The service requires a chip-genuineness result with staff-visual lookups, and none came.
+    #[error("the staff approval carries no chip-genuineness result, which this service requires")]
+    GenuinenessRequired,
     /// The facility made more lookups of this kind than its limit allows in the window.
     #[error("facility {facility} exceeded {limit} staff-checked lookups per {window_seconds} s")]
     RateLimited {
@@ -96,6 +99,7 @@ impl HealthError {
             HealthError::NotLinked { .. } => "K2005",
             HealthError::FacilityNotAuthenticated(_) => "K3001",
             HealthError::RateLimited { .. } => "K3002",
+            HealthError::GenuinenessRequired => "K3003",
             HealthError::Store(StoreError::Conflict(_)) => "K9002",
             HealthError::Store(_) => "K9001",
         }

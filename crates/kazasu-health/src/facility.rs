@@ -13,6 +13,7 @@
 //! member and the very certificate being looked up, and must be recorded as evidence; a TLS
 //! session authenticates the connection only.
 
+use kazasu_card::cvc::GenuinenessReport;
 use kazasu_pki::Certificate;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
@@ -68,6 +69,9 @@ pub struct StaffApproval {
     pub issued_at: OffsetDateTime,
     /// 16 random bytes, single use.
     pub nonce: [u8; 16],
+    /// Evidence the staff gathered, signed with the rest: the chip-genuineness result
+    /// ([`genuineness_evidence`]) when staff checked the chip before looking at the photo.
+    pub genuineness: Option<String>,
     /// RSA PKCS#1 v1.5 SHA-256 over [`StaffApproval::signed_bytes`].
     pub signature: Vec<u8>,
 }
@@ -89,8 +93,31 @@ impl StaffApproval {
         out.extend_from_slice(&self.certificate_sha256);
         out.extend_from_slice(&self.issued_at.unix_timestamp().to_be_bytes());
         out.extend_from_slice(&self.nonce);
+        match &self.genuineness {
+            None => out.push(0),
+            Some(evidence) => {
+                out.push(1);
+                out.extend_from_slice(&(evidence.len() as u64).to_be_bytes());
+                out.extend_from_slice(evidence.as_bytes());
+            }
+        }
         out
     }
+}
+
+/// The one-line record of a chip-genuineness result kept as evidence: which application, which CA
+/// and hierarchy, the issuer key, the SHA-256 of the chip key and the verifier's challenge.
+pub fn genuineness_evidence(report: &GenuinenessReport) -> String {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    format!(
+        "chip genuine: {} certificate by CA {} ({} hierarchy), issuer key {}, chip key sha256 {}, challenge {}",
+        report.application.name(),
+        report.ca,
+        report.hierarchy,
+        report.issuer_key_id,
+        hex(&report.card_key_sha256),
+        hex(&report.challenge),
+    )
 }
 
 fn identifier(field: &'static str, value: &str) -> Result<(), HealthError> {
@@ -174,6 +201,19 @@ impl FacilityTerminal {
         certificate: &Certificate,
         at: OffsetDateTime,
     ) -> Result<StaffApproval, HealthError> {
+        self.approve_with(staff, purpose, certificate, None, at)
+    }
+
+    /// [`FacilityTerminal::approve`], with the chip-genuineness result the staff obtained (it is
+    /// signed with the approval and recorded in the audit trail).
+    pub fn approve_with(
+        &self,
+        staff: &str,
+        purpose: ApprovalPurpose,
+        certificate: &Certificate,
+        genuineness: Option<&GenuinenessReport>,
+        at: OffsetDateTime,
+    ) -> Result<StaffApproval, HealthError> {
         identifier("staff", staff)?;
         let random = kazasu_pki::random_challenge()?;
         let mut nonce = [0u8; 16];
@@ -186,6 +226,7 @@ impl FacilityTerminal {
             certificate_sha256: Sha256::digest(certificate.der()).into(),
             issued_at: at,
             nonce,
+            genuineness: genuineness.map(genuineness_evidence),
             signature: Vec::new(),
         };
         let signature: Signature =

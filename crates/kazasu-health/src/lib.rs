@@ -36,7 +36,7 @@ pub use checkin::{CheckinService, LinkApproval};
 pub use clinic::{CardHolderProof, IdentityCheck, Presentation, present_card, prove_card_holder};
 pub use eligibility::{EligibilityService, RateLimit};
 pub use error::{HealthError, StoreError};
-pub use facility::{ApprovalPurpose, FacilityTerminal, StaffApproval};
+pub use facility::{ApprovalPurpose, FacilityTerminal, StaffApproval, genuineness_evidence};
 pub use links::{CardLinkSource, MemoryCardLinks, TrustedLinkImport};
 pub use model::{
     AgencyCode, Binding, EligibilityAnswer, FacilityCode, InsuranceSex, InsurerNumber,

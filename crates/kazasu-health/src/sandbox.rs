@@ -7,10 +7,11 @@
 
 use std::sync::Arc;
 
+use kazasu_card::cvc::{CaKey, CardKey, CvcTrust, KeyId};
 use kazasu_pki::{Certificate, Crl, CrlSet, TrustStore, VerifierOptions};
 use kazasu_virtual_card::pki::{
-    CrlSpec, Generation, HolderCredentials, IssueSpec, Persona, Purpose, RevokedEntry, TestPki,
-    fixture_key,
+    CrlSpec, CvcHierarchy, Generation, HolderCredentials, IssueSpec, Persona, Purpose,
+    RevokedEntry, TestPki, fixture_key,
 };
 use kazasu_virtual_card::{IssuedCard, VirtualCardBuilder};
 use time::{Date, Duration, OffsetDateTime};
@@ -146,6 +147,19 @@ impl Sandbox {
     /// The sandbox clinic's facility code.
     pub fn facility(&self) -> Result<FacilityCode, HealthError> {
         FacilityCode::new(SANDBOX_FACILITY)
+    }
+
+    /// Trust for chip-genuineness checks of the sandbox's virtual cards: the virtual card's test
+    /// CVC CA keys, with the test hierarchy allowed (never for production cards).
+    pub fn cvc_trust(&self) -> Result<CvcTrust, HealthError> {
+        let hierarchy = CvcHierarchy::new().map_err(err)?;
+        let mut trust = CvcTrust::new().allow_test_hierarchy(true);
+        for ca in hierarchy.cas() {
+            let id = KeyId::new(ca.key_id.0).map_err(err)?;
+            let key = CardKey::from_components(&ca.exponent(), &ca.modulus()).map_err(err)?;
+            trust.add(CaKey { id, key });
+        }
+        Ok(trust)
     }
 
     /// The sandbox clinic's reception terminal (register its key with a service's store).

@@ -255,6 +255,7 @@ fn staff_check_reads_the_certificate_only_and_says_so() {
             terminal: &w.terminal,
             staff: "nurse-07",
             at: AT,
+            genuineness: None,
         },
     )
     .unwrap();

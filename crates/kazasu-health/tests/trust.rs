@@ -800,3 +800,87 @@ fn an_identity_match_link_needs_both_certificates_from_one_card() {
         .unwrap_err();
     assert!(matches!(err, HealthError::NotSameCard), "{err}");
 }
+
+#[test]
+fn the_chip_genuineness_result_is_signed_with_the_approval_and_kept_as_evidence() {
+    use kazasu_card::cvc::Challenge;
+    use kazasu_card::{BirthDateKey, CardFace, GenuineUnlock};
+    let w = world();
+    let service = EligibilityService::new(
+        w.sandbox.setup.clone(),
+        SqliteStore::in_memory().unwrap(),
+        w.sandbox.card_links.clone(),
+    )
+    .require_genuineness(true);
+    let (person, q) = person_record(&w.persona, &agency(1), AT.date()).unwrap();
+    service.store().put_person(&person, &q).unwrap();
+    register(service.store(), &w.terminal);
+    let mine = auth_certificate(&w, &w.persona, &IssueSpec::default());
+    service
+        .import_trusted_links(
+            &TrustedLinkImport::from_trusted_feed("test", vec![(mine.id().unwrap(), agency(1))]),
+            AT,
+        )
+        .unwrap();
+    // The chip, proven genuine with the birth date printed on the card (no PIN).
+    let transport = card(&w.sandbox, &w.persona, IssueSpec::default());
+    let key = BirthDateKey::new(&w.persona.birth_date_key()).unwrap();
+    let report = CardFace::open(transport)
+        .unwrap()
+        .prove_genuine(
+            &w.sandbox.cvc_trust().unwrap(),
+            GenuineUnlock::BirthDate(&key),
+            Challenge::random().unwrap(),
+            LastTry::Refuse,
+        )
+        .unwrap();
+    // Without the result this service refuses the staff-visual mode.
+    let bare = w
+        .terminal
+        .approve("nurse-07", ApprovalPurpose::StaffVisualLookup, &mine, AT)
+        .unwrap();
+    let err = service
+        .confirm(&w.facility, &staff_checked(&mine, bare), AT)
+        .unwrap_err();
+    assert!(matches!(err, HealthError::GenuinenessRequired), "{err}");
+    assert_eq!(err.result_code(), "K3003");
+    // The evidence is part of what the terminal signed: it cannot be added afterwards.
+    let mut forged = w
+        .terminal
+        .approve("nurse-07", ApprovalPurpose::StaffVisualLookup, &mine, AT)
+        .unwrap();
+    forged.genuineness = Some(kazasu_health::genuineness_evidence(&report));
+    let err = service
+        .confirm(&w.facility, &staff_checked(&mine, forged), AT)
+        .unwrap_err();
+    assert!(
+        matches!(err, HealthError::FacilityNotAuthenticated(_)),
+        "{err}"
+    );
+    // Signed with the approval: answered, and the audit row keeps the evidence.
+    let approval = w
+        .terminal
+        .approve_with(
+            "nurse-07",
+            ApprovalPurpose::StaffVisualLookup,
+            &mine,
+            Some(&report),
+            AT,
+        )
+        .unwrap();
+    service
+        .confirm(&w.facility, &staff_checked(&mine, approval), AT)
+        .unwrap();
+    let trail = service.store().audit_trail(Some(&w.facility)).unwrap();
+    let last = trail.last().unwrap();
+    assert_eq!(last.result, "1");
+    let evidence = last.evidence.as_deref().unwrap();
+    assert!(evidence.starts_with("chip genuine: "), "{evidence}");
+    assert!(evidence.contains(&report.ca.to_string()), "{evidence}");
+    assert!(
+        trail[..trail.len() - 1]
+            .iter()
+            .all(|e| e.evidence.is_none()),
+        "refusals without evidence record none"
+    );
+}

@@ -1,7 +1,8 @@
 //! The demo's steps, in order. Each returns what happened; a step "fails" when the system did not
 //! behave as expected (a refusal that should happen and does is a success).
 
-use kazasu_card::{CardError, LastTry};
+use kazasu_card::cvc::Challenge;
+use kazasu_card::{BirthDateKey, CardError, CardFace, GenuineUnlock, LastTry};
 use kazasu_health::{
     AgencyCode, ApprovalPurpose, AuditStore, Binding, CheckinStore, EligibilityStore,
     FacilityTerminal, HealthError, IdentityCheck, LinkApproval, LookupMode, Presentation,
@@ -39,7 +40,7 @@ pub(crate) const STEPS: &[Step] = &[
     },
     Step {
         name: "staff-visual at a registered terminal",
-        expected: "answered without the PIN, and audited",
+        expected: "chip proven genuine without a PIN, then answered; audited with the evidence",
         run: staff_visual_registered,
     },
     Step {
@@ -185,6 +186,7 @@ fn staff_visual_unregistered(w: &mut World) -> Result<Outcome, Failure> {
         terminal: &rogue,
         staff: "nurse-07",
         at: w.at,
+        genuineness: None,
     };
     let (presented, _) = present_card(transport, &[], check).map_err(failure)?;
     let answer = w.eligibility.confirm(&w.facility, &presented, w.at);
@@ -194,11 +196,26 @@ fn staff_visual_unregistered(w: &mut World) -> Result<Outcome, Failure> {
 }
 
 fn staff_visual_registered(w: &mut World) -> Result<Outcome, Failure> {
+    // Staff first prove the chip genuine with the birth date printed on the card (least
+    // disclosure: only the signed age record is opened), then compare the person with the photo.
+    let trust = w.sandbox.cvc_trust().map_err(failure)?;
+    let birth_key = BirthDateKey::new(&w.patient.birth_date_key()).map_err(failure)?;
+    let mut face = CardFace::open(w.touch(&w.patient, &IssueSpec::default())?).map_err(failure)?;
+    let report = face
+        .prove_genuine(
+            &trust,
+            GenuineUnlock::BirthDate(&birth_key),
+            Challenge::random().map_err(failure)?,
+            LastTry::Refuse,
+        )
+        .map_err(failure)?;
+    let genuine_apdus = face.session().stats().commands;
     let transport = w.touch(&w.patient, &IssueSpec::default())?;
     let check = IdentityCheck::StaffVerified {
         terminal: &w.terminal,
         staff: "nurse-07",
         at: w.at,
+        genuineness: Some(&report),
     };
     let (presented, stats) = present_card(transport, &[], check).map_err(failure)?;
     let answer = w.eligibility.confirm(&w.facility, &presented, w.at);
@@ -210,27 +227,43 @@ fn staff_visual_registered(w: &mut World) -> Result<Outcome, Failure> {
     let audited = trail
         .iter()
         .filter(|e| e.mode == LookupMode::StaffVisual)
+        .collect::<Vec<_>>();
+    let evidence_kept = audited.last().is_some_and(|e| {
+        e.evidence
+            .as_deref()
+            .is_some_and(|x| x.starts_with("chip genuine"))
+    });
+    let lines = audited
+        .iter()
         .map(|e| {
             format!(
-                "{} by {}: {}",
+                "{} by {}: {}{}",
                 e.mode.as_str(),
                 e.staff.as_deref().unwrap_or("?"),
-                e.result
+                e.result,
+                if e.evidence.is_some() {
+                    " (chip genuine)"
+                } else {
+                    ""
+                }
             )
         })
         .collect::<Vec<_>>();
     Ok(match answer {
         Ok(a) => Outcome::new(
-            a.binding == Some(Binding::StaffChecked) && audited.len() == 2,
+            a.binding == Some(Binding::StaffChecked) && audited.len() == 2 && evidence_kept,
             format!(
-                "QualificationValidity {}, binding StaffChecked; audit: {}",
+                "chip proven genuine ({} CA {}, {genuine_apdus} APDUs, no PIN); \
+                 QualificationValidity {}, binding StaffChecked; audit: {}",
+                report.application.name(),
+                report.ca,
                 a.qualification_validity.map_or("?", |v| v.code()),
-                audited.join("; ")
+                lines.join("; ")
             ),
         ),
         Err(e) => Outcome::new(false, e.to_string()),
     }
-    .apdus(stats.commands))
+    .apdus(stats.commands + genuine_apdus))
 }
 
 fn register_patient_card(w: &mut World) -> Result<Outcome, Failure> {
