@@ -143,7 +143,16 @@ rc=$?
 set -e
 [ "$rc" = 1 ] && grep -q "2 tries left" "$WORK/wrong.err" || { cat "$WORK/wrong.err"; fail "a wrong PIN through pcscd exited $rc"; }
 "$KAZASU" demo --reader "$R" >"$WORK/demo.txt" || { cat "$WORK/demo.txt"; fail "kazasu demo --reader"; }
-grep -q "8 of 8 steps behaved as expected" "$WORK/demo.txt" || { cat "$WORK/demo.txt"; fail "kazasu demo --reader"; }
+grep -Eq "^([0-9]+) of \1 steps behaved as expected" "$WORK/demo.txt" || { cat "$WORK/demo.txt"; fail "kazasu demo --reader"; }
+# Chip genuineness through the reader, with the CA keys the served card exported (a test card).
+echo 600412 | "$KAZASU" card genuine --reader "$R" --birth-date-stdin --allow-test-hierarchy \
+    --cvc-ca "$WORK/pki/cvc-cas.txt" --json >"$WORK/genuine.json" || { cat "$WORK/genuine.json"; fail "kazasu card genuine --reader"; }
+grep -q '"genuine":true' "$WORK/genuine.json" || { cat "$WORK/genuine.json"; fail "kazasu card genuine through pcscd"; }
+set +e
+echo 600412 | "$KAZASU" card genuine --reader "$R" --birth-date-stdin --cvc-ca "$WORK/pki/cvc-cas.txt" >/dev/null 2>"$WORK/genuine-test.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] || { cat "$WORK/genuine-test.err"; fail "a test card without --allow-test-hierarchy exited $rc"; }
 
 # The tests put their own cards into the vpcd readers: take the CLI's card out first.
 stop_card
