@@ -1,9 +1,11 @@
 //! The audit trail: one row for every lookup of a person's data, refused or answered.
 
-use kazasu_pki::CertificateId;
+use kazasu_pki::{Certificate, CertificateId};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::HealthError;
+use crate::facility::StaffApproval;
 use crate::model::FacilityCode;
 
 /// How the card was presented for a lookup.
@@ -63,4 +65,35 @@ pub struct AuditEntry {
     pub result: String,
     /// Evidence recorded with the lookup (e.g. a chip-genuineness result).
     pub evidence: Option<String>,
+}
+
+impl AuditEntry {
+    /// The entry for a lookup of `certificate` at `facility` that ended in `result`, with the staff
+    /// approval it came with. Evidence is kept only from an approval that verified: what an
+    /// unauthenticated sender claims is not evidence.
+    pub(crate) fn of<T>(
+        at: OffsetDateTime,
+        facility: &FacilityCode,
+        mode: LookupMode,
+        certificate: &Certificate,
+        approval: Option<&StaffApproval>,
+        result: &Result<T, HealthError>,
+    ) -> Self {
+        let authenticated = !matches!(result, Err(HealthError::FacilityNotAuthenticated(_)));
+        Self {
+            at,
+            facility: facility.clone(),
+            terminal: approval.map(|a| a.terminal.clone()),
+            staff: approval.map(|a| a.staff.clone()),
+            certificate: certificate.id(),
+            mode,
+            result: match result {
+                Ok(_) => "1".to_owned(),
+                Err(e) => e.result_code().to_owned(),
+            },
+            evidence: approval
+                .filter(|_| authenticated)
+                .and_then(|a| a.genuineness.clone()),
+        }
+    }
 }

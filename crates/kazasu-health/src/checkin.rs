@@ -138,32 +138,18 @@ impl<S: CheckinStore> CheckinService<S> {
         at: OffsetDateTime,
     ) -> Result<CertificateId, HealthError> {
         let result = self.link_inner(assertion, card, approval, at);
-        let (terminal, staff, evidence) = match approval {
-            LinkApproval::Staff(a) => (
-                Some(a.terminal.clone()),
-                Some(a.staff.clone()),
-                a.genuineness.clone(),
-            ),
-            LinkApproval::IdentityMatch { .. } => (None, None, None),
+        let staff = match approval {
+            LinkApproval::Staff(a) => Some(a),
+            LinkApproval::IdentityMatch { .. } => None,
         };
-        self.store.append_audit(&AuditEntry {
+        self.store.append_audit(&AuditEntry::of(
             at,
-            facility: self.facility.clone(),
-            terminal,
+            &self.facility,
+            LookupMode::PatientCardLink,
+            &assertion.certificate,
             staff,
-            certificate: assertion.certificate.id(),
-            mode: LookupMode::PatientCardLink,
-            result: match &result {
-                Ok(_) => "1".to_owned(),
-                Err(e) => e.result_code().to_owned(),
-            },
-            // What an unauthenticated sender claims is not evidence.
-            evidence: if matches!(result, Err(HealthError::FacilityNotAuthenticated(_))) {
-                None
-            } else {
-                evidence
-            },
-        })?;
+            &result,
+        ))?;
         result
     }
 

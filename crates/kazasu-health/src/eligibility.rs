@@ -216,33 +216,20 @@ impl<S: EligibilityStore> EligibilityService<S> {
         at: OffsetDateTime,
     ) -> Result<EligibilityAnswer, HealthError> {
         let result = self.lookup(facility, presented, at);
-        let (terminal, staff, mode, evidence) = match presented {
-            Presentation::Assertion(_) => (None, None, LookupMode::Pin, None),
-            Presentation::StaffChecked { approval, .. } => (
-                Some(approval.terminal.clone()),
-                Some(approval.staff.clone()),
-                LookupMode::StaffVisual,
-                approval.genuineness.clone(),
-            ),
+        let (mode, approval) = match presented {
+            Presentation::Assertion(_) => (LookupMode::Pin, None),
+            Presentation::StaffChecked { approval, .. } => {
+                (LookupMode::StaffVisual, Some(approval))
+            }
         };
-        self.store.append_audit(&AuditEntry {
+        self.store.append_audit(&AuditEntry::of(
             at,
-            facility: facility.clone(),
-            terminal,
-            staff,
-            certificate: presented.certificate().id(),
+            facility,
             mode,
-            result: match &result {
-                Ok(_) => "1".to_owned(),
-                Err(e) => e.result_code().to_owned(),
-            },
-            // What an unauthenticated sender claims is not evidence.
-            evidence: if matches!(result, Err(HealthError::FacilityNotAuthenticated(_))) {
-                None
-            } else {
-                evidence
-            },
-        })?;
+            presented.certificate(),
+            approval,
+            &result,
+        ))?;
         result
     }
 
