@@ -71,6 +71,11 @@ impl World {
             .map_err(failure)?
             .auth_serial;
         let sandbox = Sandbox::new(0, at, &[revoked_serial]).map_err(failure)?;
+        // The patient's card may sit in a reader (`--reader`): J-LIS's card links must know it
+        // all the same, as they know every card issued.
+        sandbox
+            .credentials(&patient, &IssueSpec::default())
+            .map_err(failure)?;
         let eligibility = EligibilityService::new(
             sandbox.setup.clone(),
             SqliteStore::in_memory().map_err(failure)?,
