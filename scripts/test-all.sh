@@ -34,6 +34,11 @@ cargo test --workspace --all-features --locked --exclude kazasu-pcsc
 cargo test -p kazasu-pcsc --all-features --locked --lib
 cargo test -p kazasu-pcsc --all-features --locked --doc
 
+stage "the facade's default features pull neither the virtual card nor SQLite"
+if cargo tree -p kazasu -e normal --prefix none --locked | grep -E '^(kazasu-virtual-card|libsqlite3-sys|rusqlite) '; then
+    echo "kazasu's default features pull a test double or a bundled database"; exit 1
+fi
+
 stage "benches build"
 cargo bench --workspace --all-features --locked --no-run
 

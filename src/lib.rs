@@ -6,10 +6,11 @@
 //! | feature | module | crate |
 //! |---|---|---|
 //! | `apdu` (default) | [`apdu`] | `kazasu-apdu`: APDUs, status words, the `Transport` trait, the exchange loop |
-//! | `virtual-card` (default) | [`virtual_card`] | `kazasu-virtual-card`: a software My Number Card, its vpcd server and test PKI |
+//! | `virtual-card` | [`virtual_card`] | `kazasu-virtual-card`: a software My Number Card, its vpcd server and test PKI |
 //! | `pki` (default) | [`pki`] | `kazasu-pki`: JPKI certificate, path, CRL and signature verification for servers (`pki-aws-lc`: RSA through `aws-lc-rs`) |
 //! | `card` (default) | [`card`] | `kazasu-card`: the JPKI AP, card-info and card-face APs over any transport, PIN-safe |
-//! | `health` (default) | [`health`] | `kazasu-health`: online eligibility confirmation and card check-in, SQLite stores |
+//! | `health` (default) | [`health`] | `kazasu-health`: online eligibility confirmation and card check-in, store traits |
+//! | `sqlite` | [`health`] | the embedded SQLite stores (`SqliteStore`, `SqliteChallengeStore`), SQLite bundled |
 //! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
