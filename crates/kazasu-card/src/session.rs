@@ -582,17 +582,33 @@ impl<T: Transport> Session<T> {
     }
 
     /// Runs `f` holding exclusive access to the card (a PC/SC transaction), released afterwards.
+    ///
+    /// `f` runs on a session over the exclusive path ([`Exchange::exclusive`]) that carries this
+    /// one's selections, verified secrets and counters, and hands them back when it ends.
     pub(crate) fn exclusive<R>(
         &mut self,
-        f: impl FnOnce(&mut Self) -> Result<R, CardError>,
+        f: impl FnOnce(&mut Session<&mut dyn Transport>) -> Result<R, CardError>,
     ) -> Result<R, CardError> {
-        self.ex
-            .transport_mut()
-            .begin_exclusive()
-            .map_err(|e| CardError::Apdu(ApduError::Transport(e)))?;
-        let result = f(self);
-        self.ex.transport_mut().end_exclusive();
-        result
+        let Session {
+            ex,
+            ap,
+            ef,
+            verified,
+        } = self;
+        ex.exclusive(|scoped| {
+            let mut inner = Session {
+                ex: scoped,
+                ap: ap.take(),
+                ef: ef.take(),
+                verified: core::mem::take(verified),
+            };
+            let result = f(&mut inner);
+            *ap = inner.ap;
+            *ef = inner.ef;
+            *verified = inner.verified;
+            (inner.ex, result)
+        })
+        .map_err(|e| CardError::Apdu(ApduError::Transport(e)))?
     }
 }
 
