@@ -2,7 +2,7 @@
 
 use core::ops::Sub;
 
-use crate::{ApduError, Command, Le, LengthForm, Response, StatusClass, Transport};
+use crate::{ApduError, Command, Le, LengthForm, Response, StatusClass, Transport, TransportError};
 
 /// Default bound on the data gathered through `61xx` chains (a JPKI file is a few KiB).
 const DEFAULT_RESPONSE_LIMIT: usize = 1 << 20;
@@ -93,6 +93,61 @@ impl<T: Transport> Exchange<T> {
         let seen = self.reset_pending || self.transport.take_reset_event();
         self.reset_pending = false;
         seen
+    }
+
+    /// Runs `f` holding exclusive access to the card ([`Transport::exclusive`]).
+    ///
+    /// `f` gets, by value, an exchange over the exclusive path that goes on from this one (same
+    /// settings, same counters) and hands it back with its result, so it can be moved into a wrapper
+    /// such as a card session for the duration. The commands it counted and a reset it saw are kept
+    /// here afterwards. Fails, without running `f`, when exclusive access cannot be had.
+    ///
+    /// ```
+    /// use kazasu_apdu::{Capabilities, Command, Exchange, Transport, TransportError};
+    ///
+    /// struct Card;
+    /// impl Transport for Card {
+    ///     fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, TransportError> {
+    ///         Ok(vec![0x90, 0x00])
+    ///     }
+    ///     fn capabilities(&self) -> Capabilities {
+    ///         Capabilities::short_only()
+    ///     }
+    /// }
+    ///
+    /// let mut ex = Exchange::new(Card);
+    /// let sw = ex.exclusive(|mut inner| {
+    ///     let sw = inner.transmit(&Command::new(0x00, 0x20, 0x00, 0x80)).map(|r| r.sw());
+    ///     (inner, sw)
+    /// })??;
+    /// assert_eq!(sw.value(), 0x9000);
+    /// assert_eq!(ex.stats().commands, 1);
+    /// # Ok::<(), kazasu_apdu::ApduError>(())
+    /// ```
+    pub fn exclusive<R>(
+        &mut self,
+        f: impl FnOnce(Exchange<&mut dyn Transport>) -> (Exchange<&mut dyn Transport>, R),
+    ) -> Result<R, TransportError> {
+        let Exchange {
+            transport,
+            stats,
+            response_limit,
+            trace_data,
+            reset_pending,
+        } = self;
+        transport.exclusive(|t| {
+            let scoped = Exchange {
+                transport: t,
+                stats: *stats,
+                response_limit: *response_limit,
+                trace_data: *trace_data,
+                reset_pending: *reset_pending,
+            };
+            let (back, out) = f(scoped);
+            *stats = back.stats;
+            *reset_pending = back.reset_pending;
+            out
+        })
     }
 
     /// Sends `command` and returns the complete response.

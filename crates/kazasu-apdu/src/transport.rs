@@ -3,7 +3,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
-use crate::TransportError;
+use crate::{TransportError, TransportErrorKind};
 
 /// What a transport can carry.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -58,17 +58,66 @@ pub trait Transport {
         false
     }
 
-    /// Starts exclusive access (a PC/SC transaction) so no other client can slip commands between
-    /// a VERIFY and the operation it opens. Paths without other clients need do nothing.
-    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
+    /// Runs `f` exactly once on a transport holding exclusive access to the card (a PC/SC
+    /// transaction), so no other client can slip commands between a VERIFY and the operation it
+    /// opens. Access ends when `f` returns.
+    ///
+    /// This is the form implementors override: it takes `dyn` arguments so that `Transport` stays
+    /// usable as `dyn Transport`. Callers use [`Transport::exclusive`], which returns `f`'s result.
+    ///
+    /// Returns an error, without running `f`, when exclusive access cannot be had. Paths without
+    /// other clients (the default) run `f` on `self`; so does a transport that already holds
+    /// exclusive access, which makes nested calls harmless.
+    fn run_exclusive(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transport),
+    ) -> Result<(), TransportError> {
+        let mut this = self;
+        f(&mut this);
         Ok(())
     }
 
-    /// Ends exclusive access started by [`Transport::begin_exclusive`].
-    fn end_exclusive(&mut self) {}
+    /// Runs `f` on a transport holding exclusive access to the card and returns its result (see
+    /// [`Transport::run_exclusive`]).
+    ///
+    /// ```
+    /// use kazasu_apdu::{Capabilities, Transport, TransportError};
+    ///
+    /// struct Echo;
+    /// impl Transport for Echo {
+    ///     fn transmit(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+    ///         Ok([command, &[0x90, 0x00]].concat())
+    ///     }
+    ///     fn capabilities(&self) -> Capabilities {
+    ///         Capabilities::short_only()
+    ///     }
+    /// }
+    ///
+    /// let answer = Echo.exclusive(|card| card.transmit(&[0x00, 0xA4, 0x04, 0x0C]))??;
+    /// assert_eq!(answer, [0x00, 0xA4, 0x04, 0x0C, 0x90, 0x00]);
+    /// # Ok::<(), TransportError>(())
+    /// ```
+    fn exclusive<R>(&mut self, f: impl FnOnce(&mut dyn Transport) -> R) -> Result<R, TransportError>
+    where
+        Self: Sized,
+    {
+        let mut f = Some(f);
+        let mut out = None;
+        self.run_exclusive(&mut |t| {
+            if let Some(f) = f.take() {
+                out = Some(f(t));
+            }
+        })?;
+        out.ok_or_else(|| {
+            TransportError::new(
+                TransportErrorKind::Other,
+                "the transport ended exclusive access without running the operation",
+            )
+        })
+    }
 
     /// Tells the transport a PIN was verified on this connection, so that when the connection ends
-    /// it can clear the card's security state (PC/SC: disconnect with a card reset).
+    /// it can clear the card's security state (PC/SC: disconnect powering the card down).
     fn note_pin_used(&mut self) {}
 }
 
@@ -82,11 +131,11 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn take_reset_event(&mut self) -> bool {
         (**self).take_reset_event()
     }
-    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
-        (**self).begin_exclusive()
-    }
-    fn end_exclusive(&mut self) {
-        (**self).end_exclusive()
+    fn run_exclusive(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transport),
+    ) -> Result<(), TransportError> {
+        (**self).run_exclusive(f)
     }
     fn note_pin_used(&mut self) {
         (**self).note_pin_used()
@@ -103,11 +152,11 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn take_reset_event(&mut self) -> bool {
         (**self).take_reset_event()
     }
-    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
-        (**self).begin_exclusive()
-    }
-    fn end_exclusive(&mut self) {
-        (**self).end_exclusive()
+    fn run_exclusive(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transport),
+    ) -> Result<(), TransportError> {
+        (**self).run_exclusive(f)
     }
     fn note_pin_used(&mut self) {
         (**self).note_pin_used()

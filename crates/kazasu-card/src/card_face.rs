@@ -163,8 +163,8 @@ impl<T: Transport> CardFace<T> {
             .read_object_sfi(&CARD_FACE_AID, EF_BASIC_DATA, "read 確認AP basic data", "")
     }
 
-    fn unlock_face(
-        s: &mut Session<T>,
+    fn unlock_face<U: Transport>(
+        s: &mut Session<U>,
         unlock: CardFaceUnlock<'_>,
         last_try: LastTry,
     ) -> Result<(), CardError> {

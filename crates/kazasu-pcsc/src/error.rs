@@ -128,13 +128,6 @@ pub enum Error {
         /// The reader.
         reader: String,
     },
-    /// The helper thread that holds a transaction could not be started.
-    #[error("could not start the thread that holds the PC/SC transaction: {source}")]
-    Thread {
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
     /// Any other PC/SC failure.
     #[error("PC/SC {operation} failed{}: {source}", on_reader(.reader))]
     Pcsc {

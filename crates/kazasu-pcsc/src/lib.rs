@@ -8,22 +8,22 @@
 //!   them ([`ExtendedApdus`]); a card reset by another program is reported as a
 //!   [`CardReset`](kazasu_apdu::TransportErrorKind::CardReset) error and through
 //!   [`take_reset_event`](kazasu_apdu::Transport::take_reset_event) so the session re-selects.
-//! - Exclusive access held across SELECT / VERIFY / SIGN: [`Transport::begin_exclusive`] and
-//!   [`Transport::end_exclusive`] (what `kazasu-card` sessions call), the [`PcscTransaction`] guard, or
-//!   [`PcscTransport::with_transaction`]. After a PIN was presented, dropping the connection powers
-//!   the card down (`SCARD_UNPOWER_CARD`) so the verified state does not outlive the session
-//!   ([`Options::unpower_on_drop_after_pin`]): the card keeps a VERIFY until it loses power, so a
-//!   warm reset (`SCARD_RESET_CARD`) or a reconnect would leave it verified.
+//! - Exclusive access held across SELECT / VERIFY / SIGN, always scoped: [`Transport::exclusive`]
+//!   (what `kazasu-card` sessions call) runs a closure inside a PC/SC transaction; the
+//!   [`PcscTransaction`] guard ([`PcscTransport::transaction`]) ends it when dropped;
+//!   [`PcscTransport::with_transaction`] runs a closure on the guard. After a PIN was presented,
+//!   dropping the connection powers the card down (`SCARD_UNPOWER_CARD`) so the verified state
+//!   does not outlive the session ([`Options::unpower_on_drop_after_pin`]): the card keeps a VERIFY
+//!   until it loses power, so a warm reset (`SCARD_RESET_CARD`) or a reconnect would leave it verified.
 //! - [`Error`]: every PC/SC failure, typed, with a message that says what to do (pcscd not running,
 //!   no reader, no card, card removed, sharing violation, timeout, …), convertible into a
 //!   [`kazasu_apdu::TransportError`] of the matching kind.
 //!
 //! Building needs `libpcsclite-dev` (and `pkg-config`); running needs `pcscd`.
 //!
-//! `pcsc::Transaction` borrows the card handle, so it cannot be stored next to the handle without
-//! `unsafe` (forbidden in this workspace). While exclusive access is held, a helper thread owns the
-//! handle, keeps the transaction on its stack and runs the connection's commands through it; the
-//! handle comes back when the transaction ends. Outside transactions commands go straight to the handle.
+//! The PC/SC transaction lives on the caller's stack: the guard borrows the connection (so nothing
+//! else uses the connection meanwhile) and sends its commands through the `pcsc::Transaction`, and
+//! the transaction ends when the guard goes away, whatever way the closure or block is left.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -52,13 +52,21 @@
 #[cfg(doc)]
 use kazasu_apdu::Transport;
 
+mod connection;
 mod error;
+mod extended;
+mod options;
+mod pin_use;
 mod readers;
-mod transport;
+mod removal;
+mod transaction;
+mod wire;
 
+pub use connection::PcscTransport;
 pub use error::{Error, Result, START_PCSCD};
+pub use options::{ExtendedApdus, Options, Share};
 pub use readers::{Canceller, ReaderChoice, ReaderInfo, Readers};
-pub use transport::{ExtendedApdus, Options, PcscTransaction, PcscTransport, Share};
+pub use transaction::PcscTransaction;
 
 /// The `pcsc` crate this one is built on, for its [`Protocol`](pcsc::Protocol) and error types.
 pub use pcsc;

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use pcsc::{Context, ReaderState, Scope, State};
 
-use crate::transport::{Options, PcscTransport};
 use crate::{Error, Result};
+use crate::{Options, PcscTransport};
 
 /// One reader as pcscd sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]

@@ -169,7 +169,6 @@ fn verifies_the_pin_and_signs_inside_a_transaction() {
     let message = b"kazasu challenge";
     let signature = transport
         .with_transaction(|t| {
-            assert!(t.in_transaction());
             let mut ex = Exchange::new(t);
             assert_eq!(auth_pin_status(&mut ex), 0x63C3);
             assert_eq!(sw(&mut ex, VERIFY_1234), 0x9000);
@@ -179,47 +178,52 @@ fn verifies_the_pin_and_signs_inside_a_transaction() {
             Ok::<_, Box<dyn std::error::Error>>(r.into_data())
         })
         .unwrap();
-    assert!(!transport.in_transaction());
     assert!(transport.pin_used(), "VERIFY with a PIN was noticed");
     assert_signed_by(&card.holder.auth_certificate, message, &signature);
 
-    // The same through the Transport hooks a kazasu-card session calls, and the RAII guard.
-    Transport::begin_exclusive(&mut transport).unwrap();
-    assert!(transport.in_transaction());
-    let mut ex = Exchange::new(&mut transport);
-    assert_eq!(sw(&mut ex, SELECT_AUTH_KEY), 0x9000);
-    let again = ex.transmit(&sign_command(message)).unwrap();
+    // The same through `Transport::exclusive`, the scoped form a kazasu-card session calls (here
+    // on a boxed trait object, as a program choosing its card source at run time holds it), and
+    // through the guard.
+    let mut boxed: Box<dyn Transport + '_> = Box::new(&mut transport);
+    let again = boxed
+        .exclusive(|t| {
+            let mut ex = Exchange::new(t);
+            assert_eq!(sw(&mut ex, SELECT_AUTH_KEY), 0x9000);
+            ex.transmit(&sign_command(message)).unwrap()
+        })
+        .unwrap();
+    drop(boxed);
     assert_eq!(again.sw().value(), 0x9000);
-    Transport::end_exclusive(&mut transport);
-    assert!(!transport.in_transaction());
     {
         let mut guard = transport.transaction().unwrap();
-        assert!(guard.in_transaction());
+        assert_eq!(guard.reader(), card.reader());
         let mut ex = Exchange::new(&mut guard);
         assert_eq!(sw(&mut ex, SELECT_AUTH_PIN), 0x9000);
         assert_eq!(sw(&mut ex, PIN_STATUS), 0x9000, "still verified");
     }
-    assert!(!transport.in_transaction());
 }
 
 #[test]
 fn another_client_waits_while_a_transaction_is_held() {
     let card = VpcdCard::insert(0);
     let mut a = connect(card.reader());
-    let mut b = connect(card.reader());
-    a.begin_transaction().unwrap();
-    let mut ex = Exchange::new(&mut a);
-    assert_eq!(auth_pin_status(&mut ex), 0x63C3);
-    assert_eq!(sw(&mut ex, VERIFY_1234), 0x9000);
-    // B tries to reset the card in the middle of A's VERIFY-then-SIGN: it has to wait.
-    let resetter = std::thread::spawn(move || {
-        b.reset_card().unwrap();
-        b
-    });
-    assert_eq!(sw(&mut ex, SELECT_AUTH_KEY), 0x9000);
-    let signed = ex.transmit(&sign_command(b"in one piece")).unwrap();
-    assert_eq!(signed.sw().value(), 0x9000, "the PIN stayed verified");
-    a.end_transaction().unwrap();
+    let b = connect(card.reader());
+    let resetter = Transport::exclusive(&mut a, |t| {
+        let mut ex = Exchange::new(t);
+        assert_eq!(auth_pin_status(&mut ex), 0x63C3);
+        assert_eq!(sw(&mut ex, VERIFY_1234), 0x9000);
+        // B tries to reset the card in the middle of A's VERIFY-then-SIGN: it has to wait.
+        let mut b = b;
+        let resetter = std::thread::spawn(move || {
+            b.reset_card().unwrap();
+            b
+        });
+        assert_eq!(sw(&mut ex, SELECT_AUTH_KEY), 0x9000);
+        let signed = ex.transmit(&sign_command(b"in one piece")).unwrap();
+        assert_eq!(signed.sw().value(), 0x9000, "the PIN stayed verified");
+        resetter
+    })
+    .unwrap();
     let b = resetter.join().unwrap();
     // Now B's reset went through: A is told. A warm reset does not clear a VERIFY (only losing
     // power does), so the PIN is still verified on the card.
@@ -331,10 +335,16 @@ fn a_reset_by_another_client_is_reported_once_and_the_session_reselects() {
     assert_eq!(read_extended(&mut a).unwrap(), card.holder.auth_certificate);
     // A reset met when a transaction starts is absorbed and reported too.
     b.reset_card().unwrap();
-    let t = a.transport_mut();
-    t.begin_transaction().unwrap();
-    assert!(t.take_reset_event());
-    t.end_transaction().unwrap();
+    let mut transaction = a.transport_mut().transaction().unwrap();
+    assert!(transaction.take_reset_event());
+    assert!(!transaction.take_reset_event(), "reported once");
+    assert_eq!(
+        transaction
+            .transmit(&hex::decode(SELECT_JPKI).unwrap())
+            .unwrap(),
+        [0x90, 0x00]
+    );
+    transaction.end().unwrap();
 }
 
 #[test]
@@ -370,16 +380,15 @@ fn card_pulled_mid_read_is_a_typed_error_with_no_partial_data() {
 fn card_process_stopped_during_a_transaction_is_card_removed() {
     let card = VpcdCard::insert(0);
     let mut transport = connect(card.reader());
-    transport.begin_transaction().unwrap();
-    let mut ex = Exchange::new(&mut transport);
+    let mut transaction = transport.transaction().unwrap();
+    let mut ex = Exchange::new(&mut transaction);
     assert_eq!(sw(&mut ex, SELECT_JPKI), 0x9000);
     // Stop the card's process (here: its thread) while the transaction is held.
     assert_eq!(card.pull(), ServeEnd::Stopped);
     let e = transport_error(&mut ex, SELECT_AUTH_CERT);
     assert_eq!(e.kind(), TransportErrorKind::CardRemoved, "{e}");
     // Ending the transaction on a card that left reports it rather than hanging or panicking.
-    let _ = transport.end_transaction();
-    assert!(!transport.in_transaction());
+    let _ = transaction.end();
     let e = transport
         .transmit(&hex::decode(SELECT_JPKI).unwrap())
         .unwrap_err();

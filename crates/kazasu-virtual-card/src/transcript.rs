@@ -152,12 +152,26 @@ impl<T: Transport> Transport for Recorder<T> {
         self.inner.take_reset_event()
     }
 
-    fn begin_exclusive(&mut self) -> Result<(), TransportError> {
-        self.inner.begin_exclusive()
-    }
-
-    fn end_exclusive(&mut self) {
-        self.inner.end_exclusive()
+    fn run_exclusive(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Transport),
+    ) -> Result<(), TransportError> {
+        // Exchanges on the exclusive path are recorded too, in the same transcript.
+        let Recorder {
+            inner,
+            transcript,
+            next_note,
+        } = self;
+        inner.run_exclusive(&mut |t| {
+            let mut scoped = Recorder {
+                inner: t,
+                transcript: std::mem::take(transcript),
+                next_note: next_note.take(),
+            };
+            f(&mut scoped);
+            *transcript = scoped.transcript;
+            *next_note = scoped.next_note;
+        })
     }
 
     fn note_pin_used(&mut self) {
@@ -169,6 +183,22 @@ impl<T: Transport> Transport for Recorder<T> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn exchanges_inside_exclusive_access_are_recorded_in_order() {
+        let card = crate::VirtualCardBuilder::new(0).build().unwrap().card;
+        let mut rec = Recorder::new(crate::VirtualTransport::new(card));
+        let select_mf = [0x00, 0xA4, 0x00, 0x0C];
+        rec.note("before");
+        rec.transmit(&select_mf).unwrap();
+        rec.note("inside");
+        let answer = rec.exclusive(|t| t.transmit(&select_mf)).unwrap().unwrap();
+        rec.transmit(&select_mf).unwrap();
+        let (_, t) = rec.into_parts();
+        let notes: Vec<_> = t.exchanges.iter().map(|e| e.note.as_deref()).collect();
+        assert_eq!(notes, [Some("before"), Some("inside"), None]);
+        assert_eq!(t.exchanges[1].response, answer);
+    }
 
     proptest! {
         #[test]
