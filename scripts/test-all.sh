@@ -39,6 +39,11 @@ if cargo tree -p kazasu -e normal --prefix none --locked | grep -E '^(kazasu-vir
     echo "kazasu's default features pull a test double or a bundled database"; exit 1
 fi
 
+stage "a downstream crate's first hour (examples/downstream): one dependency, three jobs"
+deps=$(cargo tree -p kazasu-downstream-example -e normal --depth 1 --prefix none --locked | tail -n +2 | sort -u)
+[ "$deps" = "kazasu v0.1.0 ($ROOT)" ] || { echo "examples/downstream needs more than kazasu: $deps"; exit 1; }
+cargo run -q -p kazasu-downstream-example --locked
+
 stage "benches build"
 cargo bench --workspace --all-features --locked --no-run
 

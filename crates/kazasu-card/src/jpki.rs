@@ -93,6 +93,13 @@ macro_rules! certificate_type {
                 write!(f, concat!(stringify!($name), "({} bytes DER)"), self.0.len())
             }
         }
+
+        /// The DER bytes, for a verifier (`kazasu_pki::Certificate::try_from(cert.as_ref())`).
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
     };
 }
 

@@ -49,3 +49,8 @@ pub use store::{
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteChallengeStore, SqliteStore};
 pub use verify::{GRACE_MONTHS, VerificationSetup, grace_end};
+
+/// The verification layer this crate's API takes and returns (certificates, assertions, stores).
+pub use kazasu_pki;
+/// The `time` crate, whose types this crate's API takes and returns.
+pub use time;

@@ -53,6 +53,41 @@ impl std::fmt::Debug for VerificationSetup {
 }
 
 impl VerificationSetup {
+    /// Trust `trust`, ask `revocation` (anything a [`Verifier`] accepts: a [`kazasu_pki::CrlSet`],
+    /// an OCSP client, a database), strict default policy.
+    pub fn new(trust: TrustStore, revocation: impl RevocationSource + 'static) -> Self {
+        Self::with_shared_revocation(trust, Arc::new(revocation))
+    }
+
+    /// [`VerificationSetup::new`] with a revocation source shared with other services.
+    pub fn with_shared_revocation(
+        trust: TrustStore,
+        revocation: Arc<dyn RevocationSource>,
+    ) -> Self {
+        Self {
+            trust,
+            revocation,
+            options: VerifierOptions::default(),
+        }
+    }
+
+    /// A setup from DER: trust anchors (purposes from their names) and CRLs.
+    pub fn from_der<A: AsRef<[u8]>, C: AsRef<[u8]>>(
+        anchors: &[A],
+        crls: &[C],
+    ) -> Result<Self, HealthError> {
+        Ok(Self::new(
+            TrustStore::from_der_all(anchors)?,
+            kazasu_pki::CrlSet::from_der_all(crls)?,
+        ))
+    }
+
+    /// With policy `options`.
+    pub fn with_options(mut self, options: VerifierOptions) -> Self {
+        self.options = options;
+        self
+    }
+
     /// The verifier for ordinary checks at the request time.
     pub fn verifier(&self) -> Verifier {
         Verifier::new(self.trust.clone())

@@ -35,6 +35,7 @@
 
 mod assertion;
 mod cert;
+mod convert;
 mod crl;
 mod crypto;
 mod error;

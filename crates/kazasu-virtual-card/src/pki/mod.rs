@@ -22,7 +22,8 @@ pub use keys::{FIXTURE_KEY_COUNT, fixture_key, weak_fixture_key};
 pub(crate) use persona::splitmix64;
 pub use persona::{Era, JapaneseDate, MyNumber, Persona, PersonaBuilder, Sex};
 pub use test_pki::{
-    CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki, jpki_not_after,
+    CARD_SIGNER_KEY, HOLDER_SLOTS, HolderCredentials, IssueSpec, TestPki, VerificationMaterial,
+    jpki_not_after,
 };
 /// The `x509-cert` crate whose extension types [`CertTemplate`] uses.
 pub use x509_cert;

@@ -114,6 +114,16 @@ pub struct HolderCredentials {
     pub sign_serial: Vec<u8>,
 }
 
+/// Trust anchors and CRLs of a [`TestPki`], as DER ([`TestPki::verification_material`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerificationMaterial {
+    /// The four root certificates.
+    pub roots: Vec<Vec<u8>>,
+    /// One current CRL per root.
+    pub crls: Vec<Vec<u8>>,
+}
+
 /// A deterministic JPKI-profile test PKI: the same seed gives byte-identical certificates and CRLs.
 ///
 /// The four roots (authentication/signature × 2015/2023) are the same for every seed; the seed
@@ -166,6 +176,23 @@ impl TestPki {
     /// All four roots.
     pub fn roots(&self) -> &[CaCertificate] {
         &self.roots
+    }
+
+    /// What a verifier needs to trust this PKI at `at`, as DER: the four roots and, for each, an
+    /// empty CRL current at `at` (`CrlSpec::valid_at`). Feed them to `kazasu_pki`'s
+    /// `TrustStore::from_der_all` and `CrlSet::from_der_all` — no sandbox needed.
+    pub fn verification_material(
+        &self,
+        at: OffsetDateTime,
+    ) -> Result<VerificationMaterial, PkiError> {
+        let mut crls = Vec::with_capacity(self.roots.len());
+        for root in &self.roots {
+            crls.push(self.crl(root.purpose, root.generation, &CrlSpec::valid_at(at))?);
+        }
+        Ok(VerificationMaterial {
+            roots: self.roots.iter().map(|r| r.der.clone()).collect(),
+            crls,
+        })
     }
 
     /// The opaque subject `CN` of a holder certificate: 20 upper-case hex digits derived from the
