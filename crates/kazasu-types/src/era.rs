@@ -122,8 +122,8 @@ impl JapaneseDate {
         if b.len() != 9 || !b.iter().all(u8::is_ascii_digit) {
             return Err(Error::EraDate("expected nine digits EYYYYMMDD"));
         }
-        let era = Era::from_digit(char::from(b[0]))
-            .map_err(|_| Error::EraDate("unknown era digit"))?;
+        let era =
+            Era::from_digit(char::from(b[0])).map_err(|_| Error::EraDate("unknown era digit"))?;
         let num = |digits: &[u8]| {
             digits
                 .iter()
