@@ -17,7 +17,7 @@ use kazasu_cvc::{
 };
 
 use crate::CardError;
-use crate::kenmen::{CardDate, Sex};
+use crate::kenmen::{CardDate, Sex, sex_from_digit};
 use crate::secret::{BirthDateKey, VerificationCodeA, VerificationCodeB};
 use crate::session::{LastTry, PinStatus, Session};
 
@@ -344,7 +344,7 @@ fn parse_face(record: Vec<u8>) -> Result<CardFaceData, CardError> {
     let r = CardFaceRecord::parse(&record)?;
     Ok(CardFaceData {
         birth_date: CardDate::from_bytes(ef, &r.birth_date)?,
-        sex: Sex::from_digit(ef, r.sex)?,
+        sex: sex_from_digit(ef, r.sex)?,
         expiry_unsigned: r
             .expiry_unsigned
             .map(|d| CardDate::from_bytes(ef, &d))

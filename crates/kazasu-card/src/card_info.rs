@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::CardError;
-use crate::kenmen::{CardDate, Sex};
+use crate::kenmen::{CardDate, Sex, sex_from_digit};
 use crate::mynumber::MyNumber;
 use crate::secret::{CardInfoPin, Secret, VerificationCodeA, VerificationCodeB};
 use crate::session::{LastTry, PinStatus, Session};
@@ -395,7 +395,7 @@ fn parse_my_number(physical: &[u8]) -> Result<MyNumber, CardError> {
     let digits =
         my_number_digits(physical).map_err(|_| malformed("expected FF 10 0C and 12 digits"))?;
     let s = std::str::from_utf8(&digits).map_err(|_| malformed("digits are not ASCII"))?;
-    MyNumber::parse(s).ok_or_else(|| malformed("not 12 digits with a valid check digit"))
+    MyNumber::parse(s).map_err(|_| malformed("not 12 digits with a valid check digit"))
 }
 
 fn parse_basic_info(bytes: &[u8]) -> Result<BasicInfo, CardError> {
@@ -411,7 +411,7 @@ fn parse_basic_info(bytes: &[u8]) -> Result<BasicInfo, CardError> {
         name: text(r.name, "DF22 name")?,
         address: text(r.address, "DF23 address")?,
         birth_date: CardDate::from_bytes(ef, &r.birth_date)?,
-        sex: Sex::from_digit(ef, r.sex)?,
+        sex: sex_from_digit(ef, r.sex)?,
     })
 }
 

@@ -1,59 +1,8 @@
 //! DigestInfo: what the card's COMPUTE DIGITAL SIGNATURE signs (it adds the PKCS#1 v1.5 padding).
 
-use sha2::{Digest, Sha256, Sha384, Sha512};
-
 use crate::CardError;
 
-/// Hash algorithms a JPKI signature can use.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-256 (the default, and what JPKI certificates themselves use).
-    #[default]
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// The DER prefix of the DigestInfo (AlgorithmIdentifier with NULL parameters, OCTET STRING header).
-    fn prefix(self) -> &'static [u8] {
-        match self {
-            HashAlgorithm::Sha256 => &[
-                0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x01, 0x05, 0x00, 0x04, 0x20,
-            ],
-            HashAlgorithm::Sha384 => &[
-                0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x02, 0x05, 0x00, 0x04, 0x30,
-            ],
-            HashAlgorithm::Sha512 => &[
-                0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-                0x03, 0x05, 0x00, 0x04, 0x40,
-            ],
-        }
-    }
-
-    /// Digest length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            HashAlgorithm::Sha256 => 32,
-            HashAlgorithm::Sha384 => 48,
-            HashAlgorithm::Sha512 => 64,
-        }
-    }
-
-    /// Hashes `message`.
-    pub fn digest(self, message: &[u8]) -> Vec<u8> {
-        match self {
-            HashAlgorithm::Sha256 => Sha256::digest(message).to_vec(),
-            HashAlgorithm::Sha384 => Sha384::digest(message).to_vec(),
-            HashAlgorithm::Sha512 => Sha512::digest(message).to_vec(),
-        }
-    }
-}
+pub use kazasu_types::HashAlgorithm;
 
 /// A DER DigestInfo ready for the card.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -65,7 +14,7 @@ pub struct DigestInfo {
 impl DigestInfo {
     /// Hashes `message` and wraps the digest.
     pub fn of_message(algorithm: HashAlgorithm, message: &[u8]) -> Self {
-        let mut der = algorithm.prefix().to_vec();
+        let mut der = algorithm.digest_info_prefix().to_vec();
         der.extend_from_slice(&algorithm.digest(message));
         Self { algorithm, der }
     }
@@ -77,19 +26,15 @@ impl DigestInfo {
                 "digest length does not match the algorithm",
             ));
         }
-        let mut der = algorithm.prefix().to_vec();
+        let mut der = algorithm.digest_info_prefix().to_vec();
         der.extend_from_slice(digest);
         Ok(Self { algorithm, der })
     }
 
     /// Accepts a ready DER DigestInfo for SHA-256, SHA-384 or SHA-512.
     pub fn from_der(der: &[u8]) -> Result<Self, CardError> {
-        for algorithm in [
-            HashAlgorithm::Sha256,
-            HashAlgorithm::Sha384,
-            HashAlgorithm::Sha512,
-        ] {
-            let prefix = algorithm.prefix();
+        for algorithm in HashAlgorithm::ALL {
+            let prefix = algorithm.digest_info_prefix();
             if der.len() == prefix.len() + algorithm.output_len() && der.starts_with(prefix) {
                 return Ok(Self {
                     algorithm,

@@ -44,46 +44,13 @@ impl fmt::Display for CardDate {
     }
 }
 
-/// Sex as the card stores it (ISO 5218).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Sex {
-    /// `1`.
-    Male,
-    /// `2`.
-    Female,
-    /// `9`: not applicable.
-    NotApplicable,
-    /// `0`: not known.
-    Unknown,
-}
+/// Sex as the card stores it (ISO 5218): the shared [`kazasu_types::Sex`].
+pub use kazasu_types::Sex;
 
-impl Sex {
-    /// From the ISO 5218 digit.
-    pub fn from_code(code: &[u8]) -> Option<Self> {
-        match code {
-            b"1" => Some(Sex::Male),
-            b"2" => Some(Sex::Female),
-            b"9" => Some(Sex::NotApplicable),
-            b"0" => Some(Sex::Unknown),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn from_digit(ef: u16, digit: u8) -> Result<Self, CardError> {
-        Self::from_code(&[digit]).ok_or_else(|| CardError::Malformed {
-            ef,
-            reason: "not an ISO 5218 sex code".into(),
-        })
-    }
-}
-
-impl fmt::Display for Sex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-            Sex::NotApplicable => "not applicable",
-            Sex::Unknown => "unknown",
-        })
-    }
+/// The sex digit of a card file, or why it is malformed.
+pub(crate) fn sex_from_digit(ef: u16, digit: u8) -> Result<Sex, CardError> {
+    Sex::from_ascii(&[digit]).map_err(|_| CardError::Malformed {
+        ef,
+        reason: "not an ISO 5218 sex code".into(),
+    })
 }

@@ -101,11 +101,18 @@ impl InsuranceSex {
     }
 
     /// The code for a JPKI (ISO 5218) sex: 1 male, 2 female; 0 and 9 are not set.
-    pub fn from_jpki(sex: kazasu_pki::Sex) -> Self {
+    pub fn from_jpki(sex: kazasu_types::Sex) -> Self {
+        Self::from(sex)
+    }
+}
+
+impl From<kazasu_types::Sex> for InsuranceSex {
+    /// ISO 5218 `1` → `1`, `2` → `2`; `0` (not known) and `9` (not applicable) → `3` (not set).
+    fn from(sex: kazasu_types::Sex) -> Self {
         match sex {
-            kazasu_pki::Sex::Male => InsuranceSex::Male,
-            kazasu_pki::Sex::Female => InsuranceSex::Female,
-            _ => InsuranceSex::Unset,
+            kazasu_types::Sex::Male => InsuranceSex::Male,
+            kazasu_types::Sex::Female => InsuranceSex::Female,
+            kazasu_types::Sex::NotKnown | kazasu_types::Sex::NotApplicable => InsuranceSex::Unset,
         }
     }
 }
@@ -418,4 +425,21 @@ pub struct Receipt {
 /// `yyyyMMdd`.
 pub(crate) fn yyyymmdd(d: Date) -> String {
     format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kazasu_types::Sex;
+
+    #[test]
+    fn insurance_sex_from_the_iso_5218_sex() {
+        assert_eq!(InsuranceSex::from(Sex::Male).code(), "1");
+        assert_eq!(InsuranceSex::from(Sex::Female).code(), "2");
+        assert_eq!(InsuranceSex::from(Sex::NotKnown).code(), "3");
+        assert_eq!(
+            InsuranceSex::from_jpki(Sex::NotApplicable),
+            InsuranceSex::Unset
+        );
+    }
 }

@@ -26,40 +26,7 @@ use crate::{Error, HashAlgorithm, Rejection, oids, pem};
 /// Certificates larger than this are refused before parsing (real JPKI certificates are ~1.5 KB).
 pub const MAX_CERTIFICATE_LEN: usize = 64 * 1024;
 
-/// The two JPKI certificate families (HPKI purposes will join them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Purpose {
-    /// 利用者証明用: log-in / identification. KeyUsage digitalSignature, policy `1.2.392.200149.8.5.1.3.30`.
-    Authentication,
-    /// 署名用: signing documents. Policy `1.2.392.200149.8.5.1.1.20`.
-    Signature,
-}
-
-impl Purpose {
-    /// The certificate policy a holder certificate of this purpose must carry.
-    pub fn policy(self) -> ObjectIdentifier {
-        match self {
-            Purpose::Authentication => oids::JPKI_AUTH_POLICY,
-            Purpose::Signature => oids::JPKI_SIGN_POLICY,
-        }
-    }
-
-    /// `authentication` or `signature`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Purpose::Authentication => "authentication",
-            Purpose::Signature => "signature",
-        }
-    }
-}
-
-impl fmt::Display for Purpose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use kazasu_types::Purpose;
 
 /// What a certificate is, judged from its policies, constraints and name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -993,7 +960,11 @@ impl Certificate {
         signature: &[u8],
     ) -> Result<(), Rejection> {
         match &self.0.key {
-            PublicKey::Rsa(k) if k.verify_message(hash.into(), message, signature) => Ok(()),
+            PublicKey::Rsa(k)
+                if Hash::of(hash).is_some_and(|h| k.verify_message(h, message, signature)) =>
+            {
+                Ok(())
+            }
             PublicKey::Rsa(_) => Err(Rejection::MessageSignatureInvalid),
             PublicKey::Other(oid) => Err(Rejection::AlgorithmNotAllowed {
                 subject: self.subject().to_owned(),
@@ -1017,7 +988,11 @@ impl Certificate {
             });
         }
         match &self.0.key {
-            PublicKey::Rsa(k) if k.verify_digest(hash.into(), digest, signature) => Ok(()),
+            PublicKey::Rsa(k)
+                if Hash::of(hash).is_some_and(|h| k.verify_digest(h, digest, signature)) =>
+            {
+                Ok(())
+            }
             PublicKey::Rsa(_) => Err(Rejection::MessageSignatureInvalid),
             PublicKey::Other(oid) => Err(Rejection::AlgorithmNotAllowed {
                 subject: self.subject().to_owned(),

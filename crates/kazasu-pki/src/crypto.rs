@@ -76,52 +76,7 @@ impl fmt::Display for SignatureAlgorithm {
     }
 }
 
-/// The hash of a PKCS#1 v1.5 signature over a message or digest.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum HashAlgorithm {
-    /// SHA-256 (what the My Number Card signs with).
-    #[default]
-    Sha256,
-    /// SHA-384.
-    Sha384,
-    /// SHA-512.
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// Hashes `message`.
-    pub fn digest(self, message: &[u8]) -> Vec<u8> {
-        Hash::from(self).digest(message)
-    }
-
-    /// Digest length in bytes.
-    pub fn output_len(self) -> usize {
-        match self {
-            HashAlgorithm::Sha256 => 32,
-            HashAlgorithm::Sha384 => 48,
-            HashAlgorithm::Sha512 => 64,
-        }
-    }
-
-    /// `sha256`, `sha384` or `sha512`.
-    pub fn name(self) -> &'static str {
-        match self {
-            HashAlgorithm::Sha256 => "sha256",
-            HashAlgorithm::Sha384 => "sha384",
-            HashAlgorithm::Sha512 => "sha512",
-        }
-    }
-}
-
-impl fmt::Display for HashAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use kazasu_types::HashAlgorithm;
 
 /// Hashes this crate verifies with, SHA-1 included (certificates and CRLs under a legacy policy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,17 +87,17 @@ pub(crate) enum Hash {
     Sha512,
 }
 
-impl From<HashAlgorithm> for Hash {
-    fn from(h: HashAlgorithm) -> Self {
+impl Hash {
+    /// The hash this crate verifies `h` with; `None` for one it does not know (the shared enum may grow).
+    pub(crate) fn of(h: HashAlgorithm) -> Option<Hash> {
         match h {
-            HashAlgorithm::Sha256 => Hash::Sha256,
-            HashAlgorithm::Sha384 => Hash::Sha384,
-            HashAlgorithm::Sha512 => Hash::Sha512,
+            HashAlgorithm::Sha256 => Some(Hash::Sha256),
+            HashAlgorithm::Sha384 => Some(Hash::Sha384),
+            HashAlgorithm::Sha512 => Some(Hash::Sha512),
+            _ => None,
         }
     }
-}
 
-impl Hash {
     pub(crate) fn digest(self, message: &[u8]) -> Vec<u8> {
         match self {
             Hash::Sha1 => sha1::Sha1::digest(message).to_vec(),

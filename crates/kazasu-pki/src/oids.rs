@@ -2,28 +2,10 @@
 
 use der::asn1::ObjectIdentifier;
 
-/// 利用者証明用 (authentication) certificate policy, `1.2.392.200149.8.5.1.3.30`.
-pub const JPKI_AUTH_POLICY: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.3.30");
-/// 署名用 (signature) certificate policy, `1.2.392.200149.8.5.1.1.20`.
-pub const JPKI_SIGN_POLICY: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.1.1.20");
-
-/// otherName `.1`: name (氏名).
-pub const JPKI_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.1");
-/// otherName `.2`: name substitute characters (氏名代替文字).
-pub const JPKI_NAME_SUBSTITUTE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.2");
-/// otherName `.3`: sex (性別, ISO 5218 digit).
-pub const JPKI_SEX: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.3");
-/// otherName `.4`: date of birth (生年月日, `EYYYYMMDD`).
-pub const JPKI_BIRTH_DATE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.4");
-/// otherName `.5`: address (住所).
-pub const JPKI_ADDRESS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.5");
-/// otherName `.6`: address substitute characters (住所代替文字).
-pub const JPKI_ADDRESS_SUBSTITUTE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.392.200149.8.5.5.6");
+pub use kazasu_types::oid::{
+    JPKI_ADDRESS, JPKI_ADDRESS_SUBSTITUTE, JPKI_AUTH_POLICY, JPKI_BIRTH_DATE, JPKI_NAME,
+    JPKI_NAME_SUBSTITUTE, JPKI_SEX, JPKI_SIGN_POLICY,
+};
 
 /// `rsaEncryption`.
 pub const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");

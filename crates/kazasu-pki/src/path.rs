@@ -553,6 +553,8 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> 
                 return Err(mismatch("KeyUsage nonRepudiation"));
             }
         }
+        // A purpose this verifier has no key-usage rule for is refused, never waved through.
+        _ => return Err(mismatch("a purpose this verifier knows")),
     }
     let policies = cert.policies().unwrap_or_default();
     if !policies.contains(&purpose.policy()) {

@@ -29,52 +29,19 @@ use x509_cert::serial_number::SerialNumber;
 use super::oids;
 use super::{Persona, PkiError, fixture_key, weak_fixture_key};
 
-/// Which of the two JPKI certificate families a CA or holder certificate belongs to.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Purpose {
-    /// 利用者証明用電子証明書: the authentication certificate (no personal data).
-    Authentication,
-    /// 署名用電子証明書: the signature certificate (name, address, birth date, sex).
-    Signature,
-}
+pub use kazasu_types::Purpose;
 
-impl Purpose {
-    /// Both purposes, authentication first.
-    pub const ALL: [Purpose; 2] = [Purpose::Authentication, Purpose::Signature];
-
-    /// The `OU` that distinguishes the two root names.
-    pub fn organizational_unit(self) -> &'static str {
-        match self {
-            Purpose::Authentication => "JPKI for user authentication",
-            Purpose::Signature => "JPKI for digital signature",
-        }
-    }
-
-    /// The Japanese `OU` of the 公的個人認証サービス directory name (root subjectAltName, holder issuerAltName).
-    pub fn organizational_unit_ja(self) -> &'static str {
-        match self {
-            Purpose::Authentication => "公的個人認証サービス利用者証明用",
-            Purpose::Signature => "公的個人認証サービス署名用",
-        }
-    }
-
-    /// The holder certificate policy.
-    pub fn policy(self) -> ObjectIdentifier {
-        match self {
-            Purpose::Authentication => oids::JPKI_AUTH_POLICY,
-            Purpose::Signature => oids::JPKI_SIGN_POLICY,
-        }
-    }
-
-    /// The OCSP responder URI put in holder certificates' AuthorityInfoAccess.
-    ///
-    /// The authentication URI is the one of `card.md` §6; the signature one follows the same naming
-    /// (`ocspsignnorm`) and is an assumption of this test PKI.
-    pub fn ocsp_uri(self) -> &'static str {
-        match self {
-            Purpose::Authentication => "http://ocspauthnorm.jpki.go.jp",
-            Purpose::Signature => "http://ocspsignnorm.jpki.go.jp",
-        }
+/// The OCSP responder URI put in holder certificates' AuthorityInfoAccess.
+///
+/// The authentication URI is the one of the JPKI profile; the signature one follows the same naming
+/// (`ocspsignnorm`) and is an assumption of this test PKI. Other purposes are not issued here.
+pub fn ocsp_uri(purpose: Purpose) -> Result<&'static str, PkiError> {
+    match purpose {
+        Purpose::Authentication => Ok("http://ocspauthnorm.jpki.go.jp"),
+        Purpose::Signature => Ok("http://ocspsignnorm.jpki.go.jp"),
+        other => Err(PkiError::Invalid(format!(
+            "the test PKI issues no {other} certificates"
+        ))),
     }
 }
 
@@ -105,7 +72,8 @@ impl Generation {
         match (self, purpose) {
             (Generation::G2015, _) => vec![0x01],
             (Generation::G2023, Purpose::Authentication) => vec![0x06, 0xD1, 0x80, 0x06],
-            (Generation::G2023, Purpose::Signature) => vec![0x06, 0x7C, 0x6A, 0x21],
+            // Signature; the test PKI has no hierarchy of another purpose.
+            (Generation::G2023, _) => vec![0x06, 0x7C, 0x6A, 0x21],
         }
     }
 }
@@ -115,8 +83,9 @@ pub fn root_key_index(purpose: Purpose, generation: Generation) -> usize {
     match (purpose, generation) {
         (Purpose::Authentication, Generation::G2015) => 0,
         (Purpose::Authentication, Generation::G2023) => 1,
-        (Purpose::Signature, Generation::G2015) => 2,
-        (Purpose::Signature, Generation::G2023) => 3,
+        // Signature; the test PKI has no hierarchy of another purpose.
+        (_, Generation::G2015) => 2,
+        (_, Generation::G2023) => 3,
     }
 }
 
@@ -598,7 +567,7 @@ impl CertTemplate {
         t.crl_distribution_points = Ext::non_critical(crl_distribution_points(
             &DistinguishedName::jpki_holder_crl_dp(purpose),
         )?);
-        t.authority_info_access = Ext::non_critical(ocsp_access(purpose.ocsp_uri())?);
+        t.authority_info_access = Ext::non_critical(ocsp_access(ocsp_uri(purpose)?)?);
         t.authority_key_id = AuthorityKeyId::Full;
         Ok(t)
     }

@@ -11,7 +11,7 @@ mod test_pki;
 pub use cert::{
     AuthorityKeyId, CaCertificate, CertTemplate, DistinguishedName, DnValue, Ext, Generation,
     Issuer, KeyChoice, Purpose, SignatureAlgorithm, SubjectKeyId, crl_distribution_points,
-    jpki_other_names, key_identifier, ocsp_access, policies, root_key_index,
+    jpki_other_names, key_identifier, ocsp_access, ocsp_uri, policies, root_key_index,
 };
 pub use crl::{CrlSpec, GeneratedRevocations, RevokedEntry};
 pub use cvc::{

@@ -7,177 +7,7 @@ use zeroize::Zeroizing;
 
 use super::PkiError;
 
-/// Sex as the card stores it (ISO 5218 codes).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Sex {
-    /// `1`.
-    Male,
-    /// `2`.
-    Female,
-    /// `9`: not applicable.
-    NotApplicable,
-    /// `0`: not known.
-    Unknown,
-}
-
-impl Sex {
-    /// The ISO 5218 digit as the card stores it.
-    pub fn code(self) -> char {
-        match self {
-            Sex::Male => '1',
-            Sex::Female => '2',
-            Sex::NotApplicable => '9',
-            Sex::Unknown => '0',
-        }
-    }
-}
-
-/// Japanese eras, with the digit JPKI uses before a date (`EYYYYMMDD`).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Era {
-    /// 明治, digit 1.
-    Meiji,
-    /// 大正, digit 2.
-    Taisho,
-    /// 昭和, digit 3.
-    Showa,
-    /// 平成, digit 4.
-    Heisei,
-    /// 令和, digit 5.
-    Reiwa,
-}
-
-impl Era {
-    /// The era digit.
-    pub fn digit(self) -> char {
-        match self {
-            Era::Meiji => '1',
-            Era::Taisho => '2',
-            Era::Showa => '3',
-            Era::Heisei => '4',
-            Era::Reiwa => '5',
-        }
-    }
-
-    fn first_day(self) -> (i32, Month, u8) {
-        match self {
-            Era::Meiji => (1868, Month::October, 23),
-            Era::Taisho => (1912, Month::July, 30),
-            Era::Showa => (1926, Month::December, 25),
-            Era::Heisei => (1989, Month::January, 8),
-            Era::Reiwa => (2019, Month::May, 1),
-        }
-    }
-}
-
-/// A date together with the Japanese era it falls in.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub struct JapaneseDate {
-    /// The Gregorian date.
-    pub date: Date,
-    /// Its era.
-    pub era: Era,
-    /// The year within the era (1 = 元年).
-    pub era_year: i32,
-}
-
-impl JapaneseDate {
-    /// The era of `date`; `None` before Meiji.
-    pub fn from_date(date: Date) -> Option<Self> {
-        [Era::Reiwa, Era::Heisei, Era::Showa, Era::Taisho, Era::Meiji]
-            .into_iter()
-            .find_map(|era| {
-                let (y, m, d) = era.first_day();
-                let start = Date::from_calendar_date(y, m, d).ok()?;
-                (date >= start).then_some(JapaneseDate {
-                    date,
-                    era,
-                    era_year: date.year() - y + 1,
-                })
-            })
-    }
-
-    /// `EYYYYMMDD`: era digit and the Gregorian date, as in the JPKI signature certificate.
-    pub fn jpki_form(&self) -> String {
-        format!(
-            "{}{:04}{:02}{:02}",
-            self.era.digit(),
-            self.date.year(),
-            u8::from(self.date.month()),
-            self.date.day()
-        )
-    }
-
-    /// `YYMMDD` with the era year, as in 照合番号B.
-    pub fn era_yymmdd(&self) -> String {
-        format!(
-            "{:02}{:02}{:02}",
-            self.era_year % 100,
-            u8::from(self.date.month()),
-            self.date.day()
-        )
-    }
-}
-
-/// A 12-digit My Number (個人番号) whose last digit is the check digit.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct MyNumber(String);
-
-impl MyNumber {
-    /// Validates 12 ASCII digits with a correct check digit.
-    pub fn new(digits: &str) -> Result<Self, PkiError> {
-        let bytes = digits.as_bytes();
-        if bytes.len() != 12 || !bytes.iter().all(u8::is_ascii_digit) {
-            return Err(PkiError::InvalidPersona(
-                "My Number must be 12 digits".into(),
-            ));
-        }
-        let check = Self::check_digit(&digits[..11]).unwrap_or(10);
-        if u32::from(bytes[11] - b'0') != check {
-            return Err(PkiError::InvalidPersona(
-                "My Number check digit is wrong".into(),
-            ));
-        }
-        Ok(Self(digits.to_owned()))
-    }
-
-    /// Completes 11 digits with their check digit.
-    pub fn from_first_eleven(first: &str) -> Result<Self, PkiError> {
-        let check = Self::check_digit(first)
-            .ok_or_else(|| PkiError::InvalidPersona("need exactly 11 digits".into()))?;
-        Ok(Self(format!("{first}{check}")))
-    }
-
-    /// The check digit of the first 11 digits; `None` unless given exactly 11 ASCII digits.
-    pub fn check_digit(first: &str) -> Option<u32> {
-        let b = first.as_bytes();
-        if b.len() != 11 || !b.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        // P1 is the rightmost of the eleven; weights Q1..Q6 = 2..7, Q7..Q11 = 2..6.
-        let sum: u32 = (1u32..)
-            .zip(b.iter().rev())
-            .map(|(n, d)| {
-                let q = if n <= 6 { n + 1 } else { n - 5 };
-                u32::from(d - b'0') * q
-            })
-            .sum();
-        let r = sum % 11;
-        Some(if r <= 1 { 0 } else { 11 - r })
-    }
-
-    /// The 12 digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for MyNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Test data, but the habit matters: never print a My Number whole.
-        write!(f, "MyNumber(********{})", &self.0[8..])
-    }
-}
+pub use kazasu_types::{Era, JapaneseDate, MyNumber, Sex};
 
 /// The person a virtual card is issued to. Personal data as it appears on the card and in the
 /// signature certificate; secrets are zeroized on drop.
@@ -242,7 +72,7 @@ impl Persona {
     pub fn verification_code_b(&self) -> Zeroizing<String> {
         let birth = JapaneseDate::from_date(self.birth_date)
             .map(|d| d.era_yymmdd())
-            .unwrap_or_else(|| "000000".into());
+            .unwrap_or_else(|_| "000000".into());
         Zeroizing::new(format!(
             "{birth}{:04}{}",
             self.card_expiry.year(),
@@ -255,7 +85,7 @@ impl Persona {
         Zeroizing::new(
             JapaneseDate::from_date(self.birth_date)
                 .map(|d| d.era_yymmdd())
-                .unwrap_or_else(|| "000000".into()),
+                .unwrap_or_else(|_| "000000".into()),
         )
     }
 
@@ -285,8 +115,8 @@ fn unreachable_persona() -> Persona {
         municipality: String::new(),
         municipality_code: "00000".into(),
         birth_date: Date::MIN,
-        sex: Sex::Unknown,
-        my_number: MyNumber("000000000000".into()),
+        sex: Sex::NotKnown,
+        my_number: MyNumber::from_digit_values(&[0; 11]),
         security_code: "0000".into(),
         card_expiry: Date::MIN,
         auth_pin: Zeroizing::new("1234".into()),
@@ -318,6 +148,8 @@ const PLACES: [(&str, &str, &str); 4] = [
 #[derive(Clone, Debug)]
 pub struct PersonaBuilder {
     persona: Persona,
+    /// A My Number set by [`PersonaBuilder::my_number`], checked in [`PersonaBuilder::build`].
+    my_number: Option<Result<MyNumber, kazasu_types::Error>>,
 }
 
 /// splitmix64: a tiny deterministic generator for test data (not for secrets).
@@ -344,11 +176,11 @@ impl PersonaBuilder {
         } else {
             pick(&mut s, PLACES.len())
         }];
-        let first: String = (0..11)
-            .map(|_| char::from(b'0' + u8::try_from(splitmix64(&mut s) % 10).unwrap_or(0)))
-            .collect();
-        let my_number =
-            MyNumber::from_first_eleven(&first).unwrap_or_else(|_| MyNumber("000000000000".into()));
+        let mut first = [0u8; 11];
+        for d in &mut first {
+            *d = u8::try_from(splitmix64(&mut s) % 10).unwrap_or(0);
+        }
+        let my_number = MyNumber::from_digit_values(&first);
         let security_code = format!("{:04}", splitmix64(&mut s) % 10_000);
         let month = Month::try_from(m).unwrap_or(Month::January);
         let birth_date = Date::from_calendar_date(y, month, d).unwrap_or(Date::MIN);
@@ -369,6 +201,7 @@ impl PersonaBuilder {
                 card_info_pin: Zeroizing::new("1234".into()),
                 resident_pin: Zeroizing::new("1234".into()),
             },
+            my_number: None,
         }
     }
 
@@ -418,7 +251,7 @@ impl PersonaBuilder {
     /// Sets the My Number (validated in [`PersonaBuilder::build`]).
     #[must_use]
     pub fn my_number(mut self, digits: &str) -> Self {
-        self.persona.my_number = MyNumber(digits.into());
+        self.my_number = Some(MyNumber::parse(digits));
         self
     }
 
@@ -440,8 +273,10 @@ impl PersonaBuilder {
 
     /// Validates and returns the persona.
     pub fn build(self) -> Result<Persona, PkiError> {
-        let p = self.persona;
-        MyNumber::new(p.my_number.as_str())?;
+        let mut p = self.persona;
+        if let Some(n) = self.my_number {
+            p.my_number = n.map_err(|e| PkiError::InvalidPersona(e.to_string()))?;
+        }
         let four_digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
         if !four_digits(&p.auth_pin)
             || !four_digits(&p.card_info_pin)
@@ -466,7 +301,7 @@ impl PersonaBuilder {
                 "municipality code must be 5 digits".into(),
             ));
         }
-        if JapaneseDate::from_date(p.birth_date).is_none() {
+        if JapaneseDate::from_date(p.birth_date).is_err() {
             return Err(PkiError::InvalidPersona("birth date before Meiji".into()));
         }
         if p.name.is_empty() || p.address.is_empty() {
@@ -483,37 +318,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn check_digit_matches_the_published_algorithm() {
-        // Worked by hand: 12345678901, weights from the right 2..7 then 2..6: sum 212, r 3, check 8.
-        assert_eq!(MyNumber::check_digit("12345678901"), Some(8));
-        assert!(MyNumber::new("123456789018").is_ok());
-        assert!(MyNumber::new("123456789012").is_err());
-        assert!(MyNumber::new("12345678901").is_err());
-        assert_eq!(MyNumber::check_digit("1234567890"), None);
-    }
-
-    #[test]
-    fn eras() {
-        let d = |y, m, day| Date::from_calendar_date(y, Month::try_from(m).unwrap(), day).unwrap();
-        let j = JapaneseDate::from_date(d(1985, 4, 12)).unwrap();
-        assert_eq!(j.era, Era::Showa);
-        assert_eq!(j.era_year, 60);
-        assert_eq!(j.jpki_form(), "319850412");
-        assert_eq!(j.era_yymmdd(), "600412");
-        assert_eq!(
-            JapaneseDate::from_date(d(1989, 1, 7)).unwrap().era,
-            Era::Showa
+    fn dates_and_my_numbers_come_from_the_shared_types() {
+        // 照合番号B and the birth-date key use the era YYMMDD of the shared JapaneseDate.
+        let p = PersonaBuilder::from_seed(0)
+            .birth_date(Date::from_calendar_date(1985, Month::April, 12).unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(p.birth_date_key().as_str(), "600412");
+        assert_eq!(p.birth_date_jpki(), "319850412");
+        assert!(
+            PersonaBuilder::from_seed(0)
+                .birth_date(Date::from_calendar_date(1800, Month::January, 1).unwrap())
+                .build()
+                .is_err()
         );
-        assert_eq!(JapaneseDate::from_date(d(1989, 1, 8)).unwrap().era_year, 1);
-        assert_eq!(
-            JapaneseDate::from_date(d(2019, 5, 1)).unwrap().era,
-            Era::Reiwa
-        );
-        assert_eq!(
-            JapaneseDate::from_date(d(2019, 4, 30)).unwrap().era_year,
-            31
-        );
-        assert!(JapaneseDate::from_date(d(1800, 1, 1)).is_none());
+        let p = PersonaBuilder::from_seed(0)
+            .my_number("123456789018")
+            .build()
+            .unwrap();
+        assert_eq!(p.my_number.as_str(), "123456789018");
     }
 
     #[test]

@@ -90,10 +90,13 @@ impl IssueSpec {
             )));
         }
         let base = 4 + 2 * self.key_slot;
-        Ok(match purpose {
-            Purpose::Authentication => base,
-            Purpose::Signature => base + 1,
-        })
+        match purpose {
+            Purpose::Authentication => Ok(base),
+            Purpose::Signature => Ok(base + 1),
+            other => Err(PkiError::Invalid(format!(
+                "the test PKI issues no {other} certificates"
+            ))),
+        }
     }
 }
 
@@ -168,8 +171,9 @@ impl TestPki {
         match (purpose, generation) {
             (Purpose::Authentication, Generation::G2015) => auth15,
             (Purpose::Authentication, Generation::G2023) => auth23,
-            (Purpose::Signature, Generation::G2015) => sign15,
-            (Purpose::Signature, Generation::G2023) => sign23,
+            // Signature; the test PKI has no hierarchy of another purpose.
+            (_, Generation::G2015) => sign15,
+            (_, Generation::G2023) => sign23,
         }
     }
 
@@ -215,6 +219,9 @@ impl TestPki {
                 Purpose::Signature => serial
                     .checked_add(1)
                     .ok_or_else(|| PkiError::Invalid("serial + 1 overflows".into())),
+                other => Err(PkiError::Invalid(format!(
+                    "the test PKI issues no {other} certificates"
+                ))),
             };
         }
         let h = self.derive(b"serial", persona, spec, purpose);
@@ -240,6 +247,8 @@ impl TestPki {
             match purpose {
                 Purpose::Authentication => 1,
                 Purpose::Signature => 2,
+                // Any other purpose derives values of its own.
+                _ => 0,
             },
             match spec.generation {
                 Generation::G2015 => 15,
