@@ -38,6 +38,7 @@ mod cert;
 mod crl;
 mod crypto;
 mod error;
+mod hex_form;
 pub mod oids;
 mod path;
 pub mod pem;
