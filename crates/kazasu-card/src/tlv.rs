@@ -1,5 +1,13 @@
 //! Lengths of BER/DER objects at the start of a file, so reads stop where the object ends and
 //! filler never reaches a parser.
+//!
+//! Hand-written because `iso7816-tlv` cannot do this job: it parses only a complete object (it has
+//! no header-only read that tells "need more bytes" from "invalid" while a file is read in chunks),
+//! and it does not keep byte positions or the received length form (`FF 10 82 00 03 …` comes back
+//! as `FF 10 03 …`), which the card's offset tables and signed records depend on. It also takes the
+//! indefinite-length octet `80` as length zero and writes a 127-byte value's length as `81 7F`.
+//! The card's records themselves are read with `kazasu_cvc::tlv`, which keeps each element's raw
+//! bytes for hashing.
 
 /// What the first bytes of a file say about its object.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -11,6 +11,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Mutex;
 
+use const_oid::db::rfc5280;
 use der::Decode;
 use der::asn1::{GeneralizedTime, ObjectIdentifier};
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,8 @@ use x509_cert::name::Name;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
 
-use crate::cert::{serial_hex, strip_zeros};
 use crate::crypto::{PublicKey, SignatureAlgorithm};
+use crate::hex_form::{colon_hex, serial_hex, strip_zeros};
 use crate::rejection::UnknownReason;
 use crate::tlv::{self, Reader, tag};
 use crate::{Certificate, Error, oids, pem};
@@ -181,7 +182,10 @@ fn cmp_serial(a: &[u8], b: &[u8]) -> Ordering {
 
 /// Content octets of the entry extensions this crate understands: reasonCode (2.5.29.21) and
 /// invalidityDate (2.5.29.24).
-const KNOWN_ENTRY_EXTENSIONS: [&[u8]; 2] = [&[0x55, 0x1D, 0x15], &[0x55, 0x1D, 0x18]];
+const KNOWN_ENTRY_EXTENSIONS: [&[u8]; 2] = [
+    rfc5280::ID_CE_CRL_REASONS.as_bytes(),
+    rfc5280::ID_CE_INVALIDITY_DATE.as_bytes(),
+];
 
 /// Walks an entry's `crlEntryExtensions` and returns the OID of the first critical one this crate
 /// does not understand.
@@ -206,9 +210,7 @@ fn unsupported_critical_entry_extension(exts: &tlv::Tlv<'_>) -> Result<Option<St
         if critical && !KNOWN_ENTRY_EXTENSIONS.contains(&oid.value) {
             let name = ObjectIdentifier::from_bytes(oid.value)
                 .map(|o| o.to_string())
-                .unwrap_or_else(|_| {
-                    format!("(undecodable OID {})", crate::cert::colon_hex(oid.value))
-                });
+                .unwrap_or_else(|_| format!("(undecodable OID {})", colon_hex(oid.value)));
             return Ok(Some(name));
         }
     }

@@ -39,6 +39,7 @@ mod convert;
 mod crl;
 mod crypto;
 mod error;
+mod hex_form;
 pub mod oids;
 mod path;
 pub mod pem;

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use crate::cert::colon_hex;
 use crate::crypto::{PublicKey, SignatureAlgorithm};
+use crate::hex_form::colon_hex;
 use crate::revocation::{NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
 use crate::{
     Certificate, CertificateId, Error, HashAlgorithm, Purpose, Rejection, TrustStore, oids,

@@ -204,7 +204,7 @@ impl RevocationSource for CrlSet {
                 source: format!(
                     "CRL{} of {} (thisUpdate {}, {} entries)",
                     crl.crl_number()
-                        .map(|n| format!(" #{}", crate::cert::serial_hex(n)))
+                        .map(|n| format!(" #{}", crate::hex_form::serial_hex(n)))
                         .unwrap_or_default(),
                     crl.issuer(),
                     crate::rejection::rfc3339(&crl.this_update()),

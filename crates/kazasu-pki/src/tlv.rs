@@ -1,9 +1,12 @@
-//! A small, bounds-checked DER TLV walker.
+//! A small, bounds-checked DER TLV walker for the CRL.
 //!
-//! `der` and `x509-cert` decode the small, typed parts of certificates and CRLs. This walker is for the
-//! places where typed decoding would cost too much or hide byte positions: locating the signed
-//! `tbsCertificate` / `tbsCertList` bytes exactly as received, and scanning the million entries of a
-//! national-scale CRL without building a structure per entry.
+//! Certificates are framed with `der`'s reader (`cert::framing`) and the typed parts of both
+//! certificates and CRLs are decoded with `der` and `x509-cert`. This walker stays for the CRL:
+//! indexing a national-scale CRL reads the headers of a million entries (four or five per entry)
+//! without building a structure per entry, and the same walk written with `der::Header::decode`
+//! over a `SliceReader` made `parse and index a 1,000,000-entry CRL` twelve times slower
+//! (955 ms against 78 ms, `cargo bench --bench pki -- --quick`) and doubled a lookup that hits
+//! (200 ns against 92 ns). The offsets it keeps are what the index stores instead of a second copy.
 //!
 //! Only what DER allows is accepted: single-byte tags (tag numbers below 31), definite lengths in
 //! minimal form, at most four length octets.

@@ -5,14 +5,14 @@
 //! signature algorithm of the TBS and of the outer certificate, the signing key, the key identifiers,
 //! criticality flags, unknown critical extensions, a flipped signature bit.
 
-use der::asn1::{Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, Utf8StringRef};
+use der::asn1::{Ia5String, ObjectIdentifier, OctetString, Utf8StringRef};
 use der::{Any, Decode, Encode};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::EncodePublicKey;
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime};
 use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
@@ -26,68 +26,19 @@ use x509_cert::ext::pkix::{
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 
+mod der_writer;
+mod generation;
+mod name;
+mod purpose;
+
+pub(super) use der_writer::{push_len, push_time, push_unsigned_integer, tlv};
+pub use generation::{Generation, root_key_index};
+pub use name::{DistinguishedName, DnValue};
+pub use purpose::{Purpose, ocsp_uri};
+use time::macros::datetime;
+
 use super::oids;
 use super::{Persona, PkiError, fixture_key, weak_fixture_key};
-
-pub use kazasu_types::Purpose;
-
-/// The OCSP responder URI put in holder certificates' AuthorityInfoAccess.
-///
-/// The authentication URI is the one of the JPKI profile; the signature one follows the same naming
-/// (`ocspsignnorm`) and is an assumption of this test PKI. Other purposes are not issued here.
-pub fn ocsp_uri(purpose: Purpose) -> Result<&'static str, PkiError> {
-    match purpose {
-        Purpose::Authentication => Ok("http://ocspauthnorm.jpki.go.jp"),
-        Purpose::Signature => Ok("http://ocspsignnorm.jpki.go.jp"),
-        other => Err(PkiError::Invalid(format!(
-            "the test PKI issues no {other} certificates"
-        ))),
-    }
-}
-
-/// A root generation. All generations of one purpose share the same subject name and differ in key,
-/// key identifier, serial and validity.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum Generation {
-    /// The 2015 roots (valid 2015-10-20 to 2025-10-19 JST).
-    G2015,
-    /// The 2023 roots (valid 2023-07-16 to 2033-07-15 JST).
-    G2023,
-}
-
-impl Generation {
-    /// Both generations, oldest first.
-    pub const ALL: [Generation; 2] = [Generation::G2015, Generation::G2023];
-
-    /// The root validity `(notBefore, notAfter)`, modelled on the public J-LIS roots.
-    pub fn root_validity(self) -> (OffsetDateTime, OffsetDateTime) {
-        match self {
-            Generation::G2015 => (utc(2015, 10, 20, 3, 0, 0), utc(2025, 10, 19, 14, 59, 59)),
-            Generation::G2023 => (utc(2023, 7, 16, 1, 0, 0), utc(2033, 7, 15, 14, 59, 59)),
-        }
-    }
-
-    /// The root certificate serial number (big-endian), modelled on the public J-LIS roots.
-    pub fn root_serial(self, purpose: Purpose) -> Vec<u8> {
-        match (self, purpose) {
-            (Generation::G2015, _) => vec![0x01],
-            (Generation::G2023, Purpose::Authentication) => vec![0x06, 0xD1, 0x80, 0x06],
-            // Signature; the test PKI has no hierarchy of another purpose.
-            (Generation::G2023, _) => vec![0x06, 0x7C, 0x6A, 0x21],
-        }
-    }
-}
-
-/// The fixture key index of a root: auth G2015 = 0, auth G2023 = 1, sign G2015 = 2, sign G2023 = 3.
-pub fn root_key_index(purpose: Purpose, generation: Generation) -> usize {
-    match (purpose, generation) {
-        (Purpose::Authentication, Generation::G2015) => 0,
-        (Purpose::Authentication, Generation::G2023) => 1,
-        // Signature; the test PKI has no hierarchy of another purpose.
-        (_, Generation::G2015) => 2,
-        (_, Generation::G2023) => 3,
-    }
-}
 
 /// A root CA of the test PKI: its certificate and private key.
 #[derive(Clone, Debug)]
@@ -262,120 +213,6 @@ pub enum AuthorityKeyId {
     Custom(AuthorityKeyIdentifier),
     /// No AuthorityKeyIdentifier extension (as in the J-LIS roots).
     Omit,
-}
-
-/// A directory-string attribute value and the ASN.1 string type it is encoded with.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum DnValue {
-    /// `PrintableString` (J-LIS uses it for `C`).
-    Printable(String),
-    /// `UTF8String` (J-LIS uses it for every other attribute).
-    Utf8(String),
-}
-
-/// A distinguished name, one attribute per RDN, in order. Encodes exactly as given.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub struct DistinguishedName {
-    /// `(attribute type, value)` pairs, most significant first.
-    pub attributes: Vec<(ObjectIdentifier, DnValue)>,
-}
-
-impl DistinguishedName {
-    /// An empty name.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Appends any attribute.
-    #[must_use]
-    pub fn with(mut self, oid: ObjectIdentifier, value: DnValue) -> Self {
-        self.attributes.push((oid, value));
-        self
-    }
-
-    /// Appends `C=` as a PrintableString.
-    #[must_use]
-    pub fn country(self, code: &str) -> Self {
-        self.with(oids::AT_COUNTRY, DnValue::Printable(code.into()))
-    }
-
-    /// Appends `O=` as a UTF8String.
-    #[must_use]
-    pub fn organization(self, value: &str) -> Self {
-        self.with(oids::AT_ORGANIZATION, DnValue::Utf8(value.into()))
-    }
-
-    /// Appends `OU=` as a UTF8String.
-    #[must_use]
-    pub fn organizational_unit(self, value: &str) -> Self {
-        self.with(oids::AT_ORGANIZATIONAL_UNIT, DnValue::Utf8(value.into()))
-    }
-
-    /// Appends `L=` as a UTF8String.
-    #[must_use]
-    pub fn locality(self, value: &str) -> Self {
-        self.with(oids::AT_LOCALITY, DnValue::Utf8(value.into()))
-    }
-
-    /// Appends `CN=` as a UTF8String.
-    #[must_use]
-    pub fn common_name(self, value: &str) -> Self {
-        self.with(oids::AT_COMMON_NAME, DnValue::Utf8(value.into()))
-    }
-
-    /// The root CA name: `C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`.
-    pub fn jpki_root(purpose: Purpose) -> Self {
-        Self::new()
-            .country("JP")
-            .organization("JPKI")
-            .organizational_unit(purpose.organizational_unit())
-            .organizational_unit("Japan Agency for Local Authority Information Systems")
-    }
-
-    /// The 公的個人認証サービス directory name of the root subjectAltName and the holder issuerAltName:
-    /// `C=JP, O=公的個人認証サービス, OU=公的個人認証サービス利用者証明用|署名用, OU=地方公共団体情報システム機構`
-    /// (the two `OU`s are those of the public J-LIS roots).
-    pub fn jpki_service(purpose: Purpose) -> Self {
-        Self::new()
-            .country("JP")
-            .organization("公的個人認証サービス")
-            .organizational_unit(purpose.organizational_unit_ja())
-            .organizational_unit("地方公共団体情報システム機構")
-    }
-
-    /// The holder certificates' CRL distribution point name:
-    /// `C=JP, O=JPKI, OU=<purpose>, OU=CRL Distribution Points` (modelled, not taken from a real card).
-    pub fn jpki_holder_crl_dp(purpose: Purpose) -> Self {
-        Self::new()
-            .country("JP")
-            .organization("JPKI")
-            .organizational_unit(purpose.organizational_unit())
-            .organizational_unit("CRL Distribution Points")
-    }
-
-    /// DER encoding (`RDNSequence`).
-    pub fn to_der(&self) -> Result<Vec<u8>, PkiError> {
-        let mut body = Vec::new();
-        for (oid, value) in &self.attributes {
-            let mut atv = oid.to_der()?;
-            match value {
-                DnValue::Printable(s) => atv.extend(PrintableStringRef::new(s)?.to_der()?),
-                DnValue::Utf8(s) => atv.extend(Utf8StringRef::new(s)?.to_der()?),
-            }
-            body.extend(tlv(0x31, &tlv(0x30, &atv)));
-        }
-        Ok(tlv(0x30, &body))
-    }
-
-    /// As an `x509-cert` [`Name`].
-    pub fn to_name(&self) -> Result<Name, PkiError> {
-        Ok(Name::from_der(&self.to_der()?)?)
-    }
-
-    /// As a `directoryName` GeneralName.
-    pub fn to_general_name(&self) -> Result<GeneralName, PkiError> {
-        Ok(GeneralName::DirectoryName(self.to_name()?))
-    }
 }
 
 /// Everything that goes into one certificate. Start from [`CertTemplate::jpki_root`],
@@ -839,79 +676,6 @@ pub(super) fn assemble_signed(
     out
 }
 
-// ---------------------------------------------------------------------------------------------
-// Small DER writers (shared with the CRL encoder, which streams a million entries through them).
-
-/// Appends a DER definite length.
-pub(super) fn push_len(out: &mut Vec<u8>, len: usize) {
-    let bytes = (len as u64).to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count();
-    let significant = &bytes[skip..];
-    match significant {
-        [] => out.push(0),
-        [b] if *b < 0x80 => out.push(*b),
-        _ => {
-            // At most 8 length octets, so the count fits the low bits.
-            out.push(0x80 | (8 - skip).to_le_bytes()[0]);
-            out.extend_from_slice(significant);
-        }
-    }
-}
-
-/// `tag || length || content`.
-pub(super) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
-    push_len(&mut out, content.len());
-    out.extend_from_slice(content);
-    out
-}
-
-/// Appends a DER INTEGER holding the unsigned big-endian `magnitude`.
-pub(super) fn push_unsigned_integer(out: &mut Vec<u8>, magnitude: &[u8]) {
-    let skip = magnitude.iter().take_while(|&&b| b == 0).count();
-    let m = &magnitude[skip..];
-    let pad = m.first().is_none_or(|b| b & 0x80 != 0);
-    out.push(0x02);
-    push_len(out, m.len() + usize::from(pad));
-    if pad {
-        out.push(0x00);
-    }
-    out.extend_from_slice(m);
-}
-
-/// Appends an X.509 `Time`: UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5).
-pub(super) fn push_time(out: &mut Vec<u8>, t: OffsetDateTime) -> Result<(), PkiError> {
-    let t = t.to_offset(UtcOffset::UTC);
-    let year = t.year();
-    if (1950..2050).contains(&year) {
-        out.extend_from_slice(&[0x17, 13]);
-        push2(out, year.rem_euclid(100));
-    } else if (0..=9999).contains(&year) {
-        out.extend_from_slice(&[0x18, 15]);
-        push2(out, year / 100);
-        push2(out, year % 100);
-    } else {
-        return Err(PkiError::Invalid(format!("year {year} cannot be encoded")));
-    }
-    push2(out, i32::from(u8::from(t.month())));
-    push2(out, i32::from(t.day()));
-    push2(out, i32::from(t.hour()));
-    push2(out, i32::from(t.minute()));
-    push2(out, i32::from(t.second()));
-    out.push(b'Z');
-    Ok(())
-}
-
-/// Two ASCII digits of `v` (0..=99).
-fn push2(out: &mut Vec<u8>, v: i32) {
-    let v = v.rem_euclid(100);
-    let tens = u8::try_from(v / 10).unwrap_or(0);
-    let ones = u8::try_from(v % 10).unwrap_or(0);
-    out.push(b'0' + tens);
-    out.push(b'0' + ones);
-}
-
 /// `y-m-d h:mi:s` UTC. Every call site passes a valid constant (checked by the unit tests); an
 /// invalid date would yield the Unix epoch.
 pub(super) fn utc(y: i32, m: u8, d: u8, h: u8, mi: u8, s: u8) -> OffsetDateTime {
@@ -924,12 +688,12 @@ pub(super) fn utc(y: i32, m: u8, d: u8, h: u8, mi: u8, s: u8) -> OffsetDateTime 
 
 /// The default holder `notBefore`, 2025-01-01T00:00:00Z.
 pub(super) fn default_holder_not_before() -> OffsetDateTime {
-    utc(2025, 1, 1, 0, 0, 0)
+    datetime!(2025-01-01 00:00:00 UTC)
 }
 
 /// The default holder `notAfter`, 2030-01-01T00:00:00Z.
 pub(super) fn default_holder_not_after() -> OffsetDateTime {
-    utc(2030, 1, 1, 0, 0, 0)
+    datetime!(2030-01-01 00:00:00 UTC)
 }
 
 #[cfg(test)]
@@ -947,70 +711,6 @@ mod tests {
         assert_eq!(default_holder_not_before().year(), 2025);
         assert_eq!(default_holder_not_after().year(), 2030);
         assert_eq!(utc(2025, 2, 30, 0, 0, 0), OffsetDateTime::UNIX_EPOCH);
-    }
-
-    #[test]
-    fn der_writers() {
-        let mut v = Vec::new();
-        push_len(&mut v, 0);
-        push_len(&mut v, 0x7F);
-        push_len(&mut v, 0x80);
-        push_len(&mut v, 0x1_0000);
-        assert_eq!(v, [0x00, 0x7F, 0x81, 0x80, 0x83, 0x01, 0x00, 0x00]);
-
-        for (mag, want) in [
-            (&[][..], &[0x02, 0x01, 0x00][..]),
-            (&[0x00, 0x00][..], &[0x02, 0x01, 0x00][..]),
-            (&[0x7F][..], &[0x02, 0x01, 0x7F][..]),
-            (&[0x00, 0x80][..], &[0x02, 0x02, 0x00, 0x80][..]),
-            (&[0x01, 0x02][..], &[0x02, 0x02, 0x01, 0x02][..]),
-        ] {
-            let mut v = Vec::new();
-            push_unsigned_integer(&mut v, mag);
-            assert_eq!(v, want, "{mag:?}");
-        }
-
-        let mut v = Vec::new();
-        push_time(&mut v, utc(2033, 7, 15, 14, 59, 59)).unwrap();
-        assert_eq!(&v[..2], &[0x17, 13]);
-        assert_eq!(&v[2..], b"330715145959Z");
-        let mut v = Vec::new();
-        push_time(&mut v, utc(2050, 1, 2, 3, 4, 5)).unwrap();
-        assert_eq!(&v[2..], b"20500102030405Z");
-        let mut v = Vec::new();
-        push_time(&mut v, utc(1949, 12, 31, 23, 59, 59)).unwrap();
-        assert_eq!(&v[2..], b"19491231235959Z");
-        // Offsets are converted to UTC.
-        let jst = utc(2025, 1, 1, 0, 0, 0).to_offset(UtcOffset::from_hms(9, 0, 0).unwrap());
-        let mut v = Vec::new();
-        push_time(&mut v, jst).unwrap();
-        assert_eq!(&v[2..], b"250101000000Z");
-    }
-
-    #[test]
-    fn names_encode_like_the_jlis_roots() {
-        // Subject of the public 2023 authentication root (shared/data/jpki-roots/auth_ca_2023.pem).
-        let want = hex::decode(concat!(
-            "308182310b3009060355040613024a50310d300b060355040a0c044a504b4931",
-            "253023060355040b0c1c4a504b4920666f7220757365722061757468656e7469",
-            "636174696f6e313d303b060355040b0c344a6170616e204167656e637920666f",
-            "72204c6f63616c20417574686f7269747920496e666f726d6174696f6e205379",
-            "7374656d73"
-        ))
-        .unwrap();
-        assert_eq!(
-            DistinguishedName::jpki_root(Purpose::Authentication)
-                .to_der()
-                .unwrap(),
-            want
-        );
-        let name = DistinguishedName::jpki_root(Purpose::Signature)
-            .to_name()
-            .unwrap();
-        assert_eq!(
-            name.to_string(),
-            "OU=Japan Agency for Local Authority Information Systems,OU=JPKI for digital signature,O=JPKI,C=JP"
-        );
     }
 
     #[test]
