@@ -97,11 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     desk.store().add_reservation(
         desk.facility(),
         &card,
-        &Reservation {
-            day: at.date(),
-            time: "10:30".into(),
-            department: "内科".into(),
-        },
+        &Reservation::new(at.date(), "10:30", "内科"),
     )?;
 
     // Each visit: a touch finds the patient, the day's reservations, and a queue number.

@@ -91,7 +91,7 @@ pub enum CardError {
     Integrity(String),
     /// A certificate, signed record or challenge answer was refused (or, for an unknown CA, not
     /// checked): the reason is in the inner error.
-    #[error("{0}")]
+    #[error(transparent)]
     Verification(#[from] kazasu_cvc::CvcError),
     /// Secure messaging failed; the session is over.
     #[error("secure messaging: {0}")]

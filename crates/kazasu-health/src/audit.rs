@@ -48,6 +48,7 @@ impl LookupMode {
 
 /// One audited lookup. Holds no personal data: the certificate id is an opaque reference.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
 pub struct AuditEntry {
     /// When.
     pub at: OffsetDateTime,
@@ -68,6 +69,26 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
+    /// An entry with no terminal, staff, certificate or evidence (set those fields as known); for
+    /// stores that read entries back.
+    pub fn new(
+        at: OffsetDateTime,
+        facility: FacilityCode,
+        mode: LookupMode,
+        result: impl Into<String>,
+    ) -> Self {
+        Self {
+            at,
+            facility,
+            terminal: None,
+            staff: None,
+            certificate: None,
+            mode,
+            result: result.into(),
+            evidence: None,
+        }
+    }
+
     /// The entry for a lookup of `certificate` at `facility` that ended in `result`, with the staff
     /// approval it came with. Evidence is kept only from an approval that verified: what an
     /// unauthenticated sender claims is not evidence.

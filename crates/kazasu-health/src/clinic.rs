@@ -61,6 +61,7 @@ impl Presentation {
 /// keys of one card signed the same service challenge, in one card session. The signature
 /// certificate carries the holder's 基本4情報.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct CardHolderProof {
     /// The authentication assertion over the challenge.
     pub authentication: AuthAssertion,
@@ -68,6 +69,21 @@ pub struct CardHolderProof {
     pub signature_certificate: Certificate,
     /// The signature key's PKCS#1 v1.5 SHA-256 signature over the same challenge.
     pub signature: Vec<u8>,
+}
+
+impl CardHolderProof {
+    /// A proof from its parts (e.g. received from a clinic terminal).
+    pub fn new(
+        authentication: AuthAssertion,
+        signature_certificate: Certificate,
+        signature: Vec<u8>,
+    ) -> Self {
+        Self {
+            authentication,
+            signature_certificate,
+            signature,
+        }
+    }
 }
 
 /// Reads the authentication certificate and, with a PIN, signs `challenge` (SHA-256) with the

@@ -28,11 +28,19 @@ pub(crate) const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
 
 /// How many lookups of one kind a facility may make in a window.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub struct RateLimit {
     /// Lookups allowed per window.
     pub max: u32,
     /// The window.
     pub window: time::Duration,
+}
+
+impl RateLimit {
+    /// At most `max` lookups per `window`.
+    pub fn new(max: u32, window: time::Duration) -> Self {
+        Self { max, window }
+    }
 }
 
 impl Default for RateLimit {

@@ -8,10 +8,10 @@ use kazasu_pki::Rejection;
 #[non_exhaustive]
 pub enum HealthError {
     /// The card refused or failed (wrong PIN, lockout guard, reader trouble…).
-    #[error("card: {0}")]
+    #[error(transparent)]
     Card(#[from] CardError),
     /// The certificate, its revocation status, the signature or the challenge was rejected.
-    #[error("rejected: {0}")]
+    #[error(transparent)]
     Rejected(#[from] Rejection),
     /// The certificate was verified but nobody enrolled it (健康保険証利用登録 not done).
     #[error("this card is not registered for use as a health insurance card")]
@@ -73,10 +73,10 @@ pub enum HealthError {
         reason: String,
     },
     /// The store failed.
-    #[error("store: {0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// A PKI input could not be processed.
-    #[error("pki: {0}")]
+    #[error(transparent)]
     Pki(#[from] kazasu_pki::Error),
 }
 

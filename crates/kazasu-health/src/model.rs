@@ -182,6 +182,7 @@ pub fn insurer_check_digit(body: &str) -> u8 {
 
 /// A person in the eligibility system.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Person {
     /// 機関別符号.
     pub agency_code: AgencyCode,
@@ -201,6 +202,7 @@ pub struct Person {
 
 /// One insurance qualification (資格) of a person.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Qualification {
     /// 保険者番号.
     pub insurer_number: InsurerNumber,
@@ -222,7 +224,52 @@ pub struct Qualification {
     pub elderly_recipient_contribution_ratio: Option<String>,
 }
 
+impl Person {
+    /// A person as the insurer's data gives them (no address; set `address` where the insurer has
+    /// one).
+    pub fn new(
+        agency_code: AgencyCode,
+        name: impl Into<String>,
+        name_kana: impl Into<String>,
+        sex1: InsuranceSex,
+        sex2: InsuranceSex,
+        birth_date: Date,
+    ) -> Self {
+        Self {
+            agency_code,
+            name: name.into(),
+            name_kana: name_kana.into(),
+            sex1,
+            sex2,
+            birth_date,
+            address: None,
+        }
+    }
+}
+
 impl Qualification {
+    /// An insured person's (本人) qualification in force from `valid_from`, with no end and no
+    /// contribution ratios; set the other fields as the insurer's data says.
+    pub fn new(
+        insurer_number: InsurerNumber,
+        insured_card_symbol: impl Into<String>,
+        insured_identification_number: impl Into<String>,
+        insured_branch_number: impl Into<String>,
+        valid_from: Date,
+    ) -> Self {
+        Self {
+            insurer_number,
+            insured_card_symbol: insured_card_symbol.into(),
+            insured_identification_number: insured_identification_number.into(),
+            insured_branch_number: insured_branch_number.into(),
+            valid_from,
+            valid_until: None,
+            personal_family_classification: "1".into(),
+            insured_partial_contribution_ratio: None,
+            elderly_recipient_contribution_ratio: None,
+        }
+    }
+
     /// Whether it is in force on `day`.
     pub fn valid_on(&self, day: Date) -> bool {
         self.valid_from <= day && self.valid_until.is_none_or(|u| day <= u)
@@ -321,6 +368,7 @@ pub enum Binding {
 /// One entry of the ResultList (ResultOfQualificationConfirmation), with the official field names.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct ResultOfQualificationConfirmation {
     /// InsurerNumber, 8 characters (a 6-digit 国保 number after two spaces).
     pub insurer_number: String,
@@ -360,6 +408,7 @@ pub struct ResultOfQualificationConfirmation {
 /// (see [`crate::HealthError::result_code`]).
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct EligibilityAnswer {
     /// ProcessingResultStatus: `1` ok, `2` error.
     pub processing_result_status: &'static str,
@@ -398,6 +447,7 @@ impl EligibilityAnswer {
 
 /// A reservation at a facility.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Reservation {
     /// Day.
     pub day: Date,
@@ -407,8 +457,20 @@ pub struct Reservation {
     pub department: String,
 }
 
+impl Reservation {
+    /// A reservation on `day` at `time` (`HH:MM`) in `department`.
+    pub fn new(day: Date, time: impl Into<String>, department: impl Into<String>) -> Self {
+        Self {
+            day,
+            time: time.into(),
+            department: department.into(),
+        }
+    }
+}
+
 /// What the desk hands the patient after a card check-in.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
 pub struct Receipt {
     /// The facility.
     pub facility: FacilityCode,

@@ -690,11 +690,7 @@ fn check_in_with_a_touch() {
         .add_reservation(
             &w.facility,
             &patient,
-            &Reservation {
-                day: AT.date(),
-                time: "10:30".into(),
-                department: "内科".into(),
-            },
+            &Reservation::new(AT.date(), "10:30", "内科"),
         )
         .unwrap();
     let a = desk_assertion(&w, &d, IssueSpec::default());

@@ -259,11 +259,11 @@ fn enrolment_needs_both_certificates_from_one_card() {
     let challenge = w.service.issue_challenge(AT).unwrap();
     let p = proof(&mine, &challenge);
     let q = proof(&other, &challenge);
-    let mixed = CardHolderProof {
-        authentication: p.authentication.clone(),
-        signature_certificate: q.signature_certificate,
-        signature: q.signature,
-    };
+    let mixed = CardHolderProof::new(
+        p.authentication.clone(),
+        q.signature_certificate,
+        q.signature,
+    );
     let err = enrol_proof(&w, &mixed, &agency(1)).unwrap_err();
     assert!(matches!(err, HealthError::NotSameCard), "{err}");
     // A service whose card-link source knows nothing refuses an honest proof.
@@ -431,10 +431,7 @@ fn staff_visual_lookups_are_rate_limited_per_facility() {
         SqliteStore::in_memory().unwrap(),
         w.sandbox.card_links.clone(),
     )
-    .with_staff_visual_limit(RateLimit {
-        max: 2,
-        window: Duration::minutes(10),
-    });
+    .with_staff_visual_limit(RateLimit::new(2, Duration::minutes(10)));
     let (person, q) = person_record(&w.persona, &agency(1), AT.date()).unwrap();
     service.store().put_person(&person, &q).unwrap();
     register(service.store(), &w.terminal);
@@ -515,21 +512,13 @@ fn a_check_in_link_needs_an_identity_match_or_the_approval_for_that_number() {
         PatientCardNumber::new("P-B").unwrap(),
         PatientCardNumber::new("P-C").unwrap(),
     );
-    let hers = PatientRecord {
-        name: "山田 花子".into(),
-        birth_date: w.persona.birth_date,
-        sex: InsuranceSex::Female,
-    };
+    let hers = PatientRecord::new("山田 花子", w.persona.birth_date, InsuranceSex::Female);
     d.store().put_patient(&w.facility, &a, &hers).unwrap();
     d.store()
         .put_patient(
             &w.facility,
             &b,
-            &PatientRecord {
-                name: "佐藤 太郎".into(),
-                birth_date: date!(1952 - 11 - 03),
-                sex: InsuranceSex::Male,
-            },
+            &PatientRecord::new("佐藤 太郎", date!(1952 - 11 - 03), InsuranceSex::Male),
         )
         .unwrap();
     let not_linked = || {
@@ -756,11 +745,7 @@ fn sex_codes_follow_the_card() {
 fn an_identity_match_link_needs_both_certificates_from_one_card() {
     let w = world();
     let a = PatientCardNumber::new("P-A").unwrap();
-    let hers = PatientRecord {
-        name: "山田 花子".into(),
-        birth_date: w.persona.birth_date,
-        sex: InsuranceSex::Female,
-    };
+    let hers = PatientRecord::new("山田 花子", w.persona.birth_date, InsuranceSex::Female);
     let mine = card(&w.sandbox, &w.persona, IssueSpec::default());
     let other = card(
         &w.sandbox,
@@ -777,11 +762,11 @@ fn an_identity_match_link_needs_both_certificates_from_one_card() {
     let challenge = d.issue_challenge(AT).unwrap();
     let from_x = proof(&other, &challenge);
     let y = assertion(&mine, &challenge);
-    let mixed = CardHolderProof {
-        authentication: y.clone(),
-        signature_certificate: from_x.signature_certificate.clone(),
-        signature: from_x.signature.clone(),
-    };
+    let mixed = CardHolderProof::new(
+        y.clone(),
+        from_x.signature_certificate.clone(),
+        from_x.signature.clone(),
+    );
     let err = d
         .link(&y, &a, &LinkApproval::from_proof(&mixed), AT)
         .unwrap_err();

@@ -69,26 +69,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let persona = PersonaBuilder::from_seed(0).build()?;
     let agency = AgencyCode::new("AGC0000000000001")?;
-    let person = Person {
-        agency_code: agency.clone(),
-        name: persona.name.replace(' ', "\u{3000}"),
-        name_kana: "ﾔﾏﾀﾞ ﾊﾅｺ".into(),
-        sex1: InsuranceSex::Female,
-        sex2: InsuranceSex::Female,
-        birth_date: persona.birth_date,
-        address: None,
-    };
-    let qualification = Qualification {
-        insurer_number: InsurerNumber::new("06139992")?,
-        insured_card_symbol: "12".into(),
-        insured_identification_number: "3456".into(),
-        insured_branch_number: "00".into(),
-        valid_from: Date::from_calendar_date(2020, Month::April, 1)?,
-        valid_until: None,
-        personal_family_classification: "1".into(),
-        insured_partial_contribution_ratio: None,
-        elderly_recipient_contribution_ratio: None,
-    };
+    let person = Person::new(
+        agency.clone(),
+        persona.name.replace(' ', "\u{3000}"),
+        "ﾔﾏﾀﾞ ﾊﾅｺ",
+        InsuranceSex::Female,
+        InsuranceSex::Female,
+        persona.birth_date,
+    );
+    let qualification = Qualification::new(
+        InsurerNumber::new("06139992")?,
+        "12",
+        "3456",
+        "00",
+        Date::from_calendar_date(2020, Month::April, 1)?,
+    );
     service.store().put_person(&person, &[qualification])?;
     service.import_trusted_links(
         &TrustedLinkImport::from_trusted_feed("insurer feed", vec![(verified.id, agency)]),

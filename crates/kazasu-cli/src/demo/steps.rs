@@ -292,11 +292,7 @@ fn register_patient_card(w: &mut World) -> Result<Outcome, Failure> {
         .add_reservation(
             &w.facility,
             &w.patient_card,
-            &Reservation {
-                day: w.at.to_offset(jst()).date(),
-                time: "10:30".into(),
-                department: "内科".into(),
-            },
+            &Reservation::new(w.at.to_offset(jst()).date(), "10:30", "内科"),
         )
         .map_err(failure)?;
     Ok(match (linked, referenced) {

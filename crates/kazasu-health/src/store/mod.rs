@@ -130,6 +130,7 @@ pub trait EligibilityStore: RenewalStore + FacilityStore + AuditStore {
 
 /// What a facility's own records say about a patient (to match a card holder against).
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub struct PatientRecord {
     /// Name.
     pub name: String,
@@ -137,6 +138,17 @@ pub struct PatientRecord {
     pub birth_date: Date,
     /// Sex as printed on the card.
     pub sex: crate::model::InsuranceSex,
+}
+
+impl PatientRecord {
+    /// The facility's record of a patient.
+    pub fn new(name: impl Into<String>, birth_date: Date, sex: crate::model::InsuranceSex) -> Self {
+        Self {
+            name: name.into(),
+            birth_date,
+            sex,
+        }
+    }
 }
 
 /// A facility's check-in data: patient-card links, reservations, queue numbers.
