@@ -178,7 +178,7 @@ fn integrity(my_number: &[u8], basic: &[u8], signer: &PrivateKey) -> Vec<u8> {
 #[test]
 fn a_cvc_verifies_in_both_forms_and_names_its_ids() {
     let bytes = cvc("6000023-001", "6000023-002", &key("issuer"), &key("ca"));
-    assert_eq!(bytes.len(), 568, "the EF size of §9");
+    assert_eq!(bytes.len(), 568, "a CVC as an EF holds it: 568 bytes");
     assert_eq!(&bytes[..4], &[0x7F, 0x21, 0x82, 0x02]);
     let c = Cvc::parse(&bytes).unwrap();
     assert_eq!(c.issuer(), id("6000023-001"));
@@ -517,7 +517,7 @@ fn card_info_card_key_record_and_challenge() {
     let df51 = tlv(&[0xDF, 0x51], &encoded(&key("card")));
     let df52 = tlv(&[0xDF, 0x52], &sign(&key("issuer"), &df51));
     let rec = tlv(&[0xFF, 0x50], &[df51, df52].concat());
-    assert_eq!(&rec[..5], &[0xFF, 0x50, 0x82, 0x02, 0x13], "the §8 length");
+    assert_eq!(&rec[..5], &[0xFF, 0x50, 0x82, 0x02, 0x13], "the 0007 record header of a physical card");
     CardKeyRecord::parse(&rec)
         .unwrap()
         .verify(&card_key(&key("issuer")))
