@@ -517,7 +517,11 @@ fn card_info_card_key_record_and_challenge() {
     let df51 = tlv(&[0xDF, 0x51], &encoded(&key("card")));
     let df52 = tlv(&[0xDF, 0x52], &sign(&key("issuer"), &df51));
     let rec = tlv(&[0xFF, 0x50], &[df51, df52].concat());
-    assert_eq!(&rec[..5], &[0xFF, 0x50, 0x82, 0x02, 0x13], "the 0007 record header of a physical card");
+    assert_eq!(
+        &rec[..5],
+        &[0xFF, 0x50, 0x82, 0x02, 0x13],
+        "the 0007 record header of a physical card"
+    );
     CardKeyRecord::parse(&rec)
         .unwrap()
         .verify(&card_key(&key("issuer")))

@@ -21,6 +21,8 @@ pub enum LookupMode {
     Enrolment,
     /// Linking a card to a patient card at a facility.
     PatientCardLink,
+    /// A confirmation by insurance-card data (no card presented).
+    InsuranceCardData,
 }
 
 impl LookupMode {
@@ -31,6 +33,7 @@ impl LookupMode {
             LookupMode::StaffVisual => "staff_visual",
             LookupMode::Enrolment => "enrolment",
             LookupMode::PatientCardLink => "patient_card_link",
+            LookupMode::InsuranceCardData => "insurance_card_data",
         }
     }
 
@@ -41,6 +44,7 @@ impl LookupMode {
             "staff_visual" => LookupMode::StaffVisual,
             "enrolment" => LookupMode::Enrolment,
             "patient_card_link" => LookupMode::PatientCardLink,
+            "insurance_card_data" => LookupMode::InsuranceCardData,
             _ => return None,
         })
     }

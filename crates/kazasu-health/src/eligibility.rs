@@ -241,6 +241,95 @@ impl<S: EligibilityStore> EligibilityService<S> {
         result
     }
 
+    /// Confirmation by insurance-card data (ReferenceClassification `2`), audited like every
+    /// lookup: `1` when the named qualification is in force on `at`'s JST day, `3` when it ended
+    /// and a newer one exists, `2` when it ended, `4` when nobody holds it, `5` when several people
+    /// match.
+    pub fn confirm_by_insurance_card(
+        &self,
+        facility: &FacilityCode,
+        query: &crate::model::InsuranceCardQuery,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        let result = self.card_data_lookup(facility, query, at);
+        let entry = AuditEntry::new(
+            at,
+            facility.clone(),
+            LookupMode::InsuranceCardData,
+            match &result {
+                Ok(_) => "1",
+                Err(e) => e.result_code(),
+            },
+        );
+        self.store.append_audit(&entry)?;
+        result
+    }
+
+    fn card_data_lookup(
+        &self,
+        facility: &FacilityCode,
+        query: &crate::model::InsuranceCardQuery,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        let day = at.to_offset(JST).date();
+        let agencies = self.store.find_by_insurance_card(query)?;
+        let mut matched = Vec::new();
+        for agency in &agencies {
+            if let Some((person, qualifications)) = self.store.person(agency)? {
+                matched.push((agency.clone(), person, qualifications));
+            }
+        }
+        let (validity, results) = match matched.as_slice() {
+            [] => (QualificationValidity::NoQualification, Vec::new()),
+            [(agency, person, all)] => {
+                let named: Vec<&Qualification> = all
+                    .iter()
+                    .filter(|q| query.names(q, person.birth_date))
+                    .collect();
+                let validity = if named.iter().any(|q| q.valid_on(day)) {
+                    QualificationValidity::Valid
+                } else if all.iter().any(|other| {
+                    named.iter().all(|q| other.valid_from > q.valid_from)
+                        && other.valid_until.is_none_or(|u| day <= u)
+                }) {
+                    QualificationValidity::InvalidNewerExists
+                } else {
+                    QualificationValidity::Invalid
+                };
+                let reference = self.store.reference_number(facility, agency)?;
+                let shown = named
+                    .iter()
+                    .find(|q| q.valid_on(day))
+                    .or(named.first())
+                    .map(|q| vec![result_of(person, q, reference)])
+                    .unwrap_or_default();
+                (validity, shown)
+            }
+            several => (
+                QualificationValidity::Multiple,
+                several
+                    .iter()
+                    .flat_map(|(_, person, all)| {
+                        all.iter()
+                            .filter(|q| query.names(q, person.birth_date))
+                            .map(|q| result_of(person, q, None))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            ),
+        };
+        Ok(EligibilityAnswer {
+            processing_result_status: "1",
+            processing_result_code: None,
+            processing_result_message: None,
+            reference_classification: "2",
+            qualification_validity: Some(validity),
+            result_list: results,
+            sharing_available: false,
+            binding: None,
+        })
+    }
+
     /// [`EligibilityService::confirm`], with a refusal turned into the error answer
     /// (ProcessingResultStatus `2`, ProcessingResultCode, message), as the system answers.
     pub fn answer(

@@ -39,9 +39,9 @@ pub use error::{HealthError, StoreError};
 pub use facility::{ApprovalPurpose, FacilityTerminal, StaffApproval, genuineness_evidence};
 pub use links::{CardLinkSource, MemoryCardLinks, TrustedLinkImport};
 pub use model::{
-    AgencyCode, Binding, EligibilityAnswer, FacilityCode, InsuranceSex, InsurerNumber,
-    PatientCardNumber, Person, Qualification, QualificationValidity, Receipt, Reservation,
-    ResultOfQualificationConfirmation,
+    AgencyCode, Binding, EligibilityAnswer, FacilityCode, InsuranceCardQuery, InsuranceSex,
+    InsurerNumber, PatientCardNumber, Person, Qualification, QualificationValidity, Receipt,
+    Reservation, ResultOfQualificationConfirmation,
 };
 pub use store::{
     AuditStore, CheckinStore, EligibilityStore, FacilityStore, PatientRecord, RenewalStore,

@@ -416,7 +416,7 @@ pub struct EligibilityAnswer {
     pub processing_result_code: Option<&'static str>,
     /// ProcessingResultMessage (errors only).
     pub processing_result_message: Option<String>,
-    /// ReferenceClassification: `1` My Number Card.
+    /// ReferenceClassification: `1` My Number Card, `2` insurance-card data.
     pub reference_classification: &'static str,
     /// QualificationValidity (absent on errors).
     pub qualification_validity: Option<QualificationValidity>,
@@ -442,6 +442,54 @@ impl EligibilityAnswer {
             sharing_available: false,
             binding: None,
         }
+    }
+}
+
+/// A confirmation by insurance-card data (ReferenceClassification `2`): what the clinic typed
+/// from the card (QualificationConfirmSearchInfo).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+#[non_exhaustive]
+pub struct InsuranceCardQuery {
+    /// InsurerNumber.
+    pub insurer_number: InsurerNumber,
+    /// InsuredCardSymbol (compared without surrounding spaces).
+    pub insured_card_symbol: String,
+    /// InsuredIdentificationNumber (compared without surrounding spaces).
+    pub insured_identification_number: String,
+    /// InsuredBranchNumber, when the card has one.
+    pub insured_branch_number: Option<String>,
+    /// Birthdate.
+    pub birth_date: Date,
+}
+
+impl InsuranceCardQuery {
+    /// The search for a card's data.
+    pub fn new(
+        insurer_number: InsurerNumber,
+        insured_card_symbol: impl Into<String>,
+        insured_identification_number: impl Into<String>,
+        insured_branch_number: Option<String>,
+        birth_date: Date,
+    ) -> Self {
+        Self {
+            insurer_number,
+            insured_card_symbol: insured_card_symbol.into(),
+            insured_identification_number: insured_identification_number.into(),
+            insured_branch_number,
+            birth_date,
+        }
+    }
+
+    /// Whether `q` of a person born on `birth_date` is the qualification the card names.
+    pub fn names(&self, q: &Qualification, birth_date: Date) -> bool {
+        birth_date == self.birth_date
+            && q.insurer_number == self.insurer_number
+            && q.insured_card_symbol.trim() == self.insured_card_symbol.trim()
+            && q.insured_identification_number.trim() == self.insured_identification_number.trim()
+            && self
+                .insured_branch_number
+                .as_deref()
+                .is_none_or(|b| b.trim().is_empty() || b.trim() == q.insured_branch_number)
     }
 }
 

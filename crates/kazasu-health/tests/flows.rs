@@ -914,3 +914,80 @@ fn renewal_cycles_are_corrupt_data_not_a_hang() {
         })
     ));
 }
+
+#[test]
+fn confirmation_by_insurance_card_data_is_answered_and_audited() {
+    use kazasu_health::{AuditStore, InsuranceCardQuery, LookupMode};
+    let w = world();
+    let (_, qualifications) = person_record(&w.persona, &agency(), AT.date()).unwrap();
+    let q = &qualifications[0];
+    let query = |birth| {
+        InsuranceCardQuery::new(
+            q.insurer_number.clone(),
+            format!(" {} ", q.insured_card_symbol),
+            q.insured_identification_number.clone(),
+            None,
+            birth,
+        )
+    };
+    let answer = w
+        .service
+        .confirm_by_insurance_card(&w.facility, &query(w.persona.birth_date), AT)
+        .unwrap();
+    assert_eq!(answer.reference_classification, "2");
+    assert_eq!(
+        answer.qualification_validity,
+        Some(QualificationValidity::Valid)
+    );
+    assert_eq!(answer.result_list.len(), 1);
+    assert_eq!(
+        answer.result_list[0].insurer_number,
+        q.insurer_number.padded()
+    );
+    assert!(!answer.sharing_available);
+    // Another birth date: nobody holds that card.
+    let nobody = w
+        .service
+        .confirm_by_insurance_card(
+            &w.facility,
+            &query(w.persona.birth_date + Duration::days(1)),
+            AT,
+        )
+        .unwrap();
+    assert_eq!(
+        nobody.qualification_validity,
+        Some(QualificationValidity::NoQualification)
+    );
+    assert!(nobody.result_list.is_empty());
+    // The qualification ended and a newer one began: 3.
+    let mut ended = q.clone();
+    ended.valid_until = Some(date!(2026 - 03 - 31));
+    let mut newer = q.clone();
+    newer.insurer_number = InsurerNumber::new("01130012").unwrap();
+    newer.valid_from = date!(2026 - 04 - 01);
+    let (person, _) = person_record(&w.persona, &agency(), AT.date()).unwrap();
+    w.service
+        .store()
+        .put_person(&person, &[ended, newer])
+        .unwrap();
+    let answer = w
+        .service
+        .confirm_by_insurance_card(&w.facility, &query(w.persona.birth_date), AT)
+        .unwrap();
+    assert_eq!(
+        answer.qualification_validity,
+        Some(QualificationValidity::InvalidNewerExists)
+    );
+    // Every lookup is in the audit trail, without a certificate.
+    let trail = w.service.store().audit_trail(Some(&w.facility)).unwrap();
+    let card_data: Vec<_> = trail
+        .iter()
+        .filter(|e| e.mode == LookupMode::InsuranceCardData)
+        .collect();
+    assert_eq!(card_data.len(), 3);
+    assert!(
+        card_data
+            .iter()
+            .all(|e| e.certificate.is_none() && e.result == "1")
+    );
+}

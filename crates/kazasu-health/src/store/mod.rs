@@ -94,6 +94,13 @@ pub trait EligibilityStore: RenewalStore + FacilityStore + AuditStore {
         qualifications: &[Qualification],
     ) -> Result<(), StoreError>;
 
+    /// The people born on the query's birth date who hold the qualification the insurance-card
+    /// data names.
+    fn find_by_insurance_card(
+        &self,
+        query: &crate::model::InsuranceCardQuery,
+    ) -> Result<Vec<AgencyCode>, StoreError>;
+
     /// A person and their qualifications.
     fn person(
         &self,

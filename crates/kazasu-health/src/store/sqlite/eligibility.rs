@@ -117,6 +117,37 @@ impl EligibilityStore for SqliteStore {
         Ok(())
     }
 
+    fn find_by_insurance_card(
+        &self,
+        query: &crate::model::InsuranceCardQuery,
+    ) -> Result<Vec<AgencyCode>, StoreError> {
+        let candidates: Vec<String> = {
+            let conn = self.lock();
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT q.agency_code FROM qualifications q JOIN persons p ON p.agency_code = q.agency_code
+                 WHERE q.insurer_number = ?1 AND p.birth_date = ?2 ORDER BY q.agency_code",
+            )?;
+            let rows = stmt.query_map(
+                params![query.insurer_number.as_str(), query.birth_date],
+                |r| r.get(0),
+            )?;
+            rows.collect::<Result<_, _>>()?
+        };
+        // The symbol, number and branch comparisons (spaces, an absent branch) are the query's.
+        let mut found = Vec::new();
+        for agency in candidates {
+            let agency = code("qualifications", &agency, AgencyCode::new)?;
+            if let Some((person, qualifications)) = self.person(&agency)?
+                && qualifications
+                    .iter()
+                    .any(|q| query.names(q, person.birth_date))
+            {
+                found.push(agency);
+            }
+        }
+        Ok(found)
+    }
+
     fn person(
         &self,
         agency: &AgencyCode,
