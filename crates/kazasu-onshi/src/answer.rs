@@ -212,7 +212,8 @@ impl ResultMessage {
 
     /// The eligibility answer a result message carries. Codes `EligibilityAnswer` cannot hold (an
     /// unknown status, validity, sex, or a ProcessingResultCode that is not one of kazasu-health's)
-    /// are errors. `sharing_available` is false when any entry's reader-consent flag is `3`;
+    /// are errors. `sharing_available` is false for an error answer and when any entry's reader-consent
+    /// flag is `3`;
     /// `binding` is not in the file and is `None`.
     pub fn to_eligibility(&self) -> Result<EligibilityAnswer, OnshiError> {
         let body = self
@@ -281,7 +282,8 @@ impl ResultMessage {
             reference_classification,
             qualification_validity,
             result_list: entries.iter().map(result_to).collect::<Result<_, _>>()?,
-            sharing_available: !entries.iter().any(consent_not_obtainable),
+            sharing_available: processing_result_status == "1"
+                && !entries.iter().any(consent_not_obtainable),
             binding: None,
         })
     }
