@@ -120,6 +120,9 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// How many requests are answered, flushed and moved together.
+const BATCH: usize = 64;
+
 /// Size and modification time: a request is read once two looks agree.
 type Look = (u64, Option<SystemTime>);
 
@@ -191,7 +194,8 @@ impl Spool {
         Ok(found)
     }
 
-    /// Answers every request that looked the same in `before` and now; returns the current look.
+    /// Answers every request that looked the same in `before` and now, in batches of [`BATCH`];
+    /// returns the current look.
     fn answer_settled(
         &self,
         before: &BTreeMap<String, Look>,
@@ -201,72 +205,102 @@ impl Spool {
         totals: &mut Totals,
     ) -> io::Result<BTreeMap<String, Look>> {
         let now = self.look()?;
-        for (name, look) in &now {
+        let settled: Vec<&String> = now
+            .iter()
+            .filter(|(name, look)| before.get(*name) == Some(look))
+            .map(|(name, _)| name)
+            .collect();
+        for batch in settled.chunks(BATCH) {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            if before.get(name) != Some(look) {
-                continue;
-            }
-            if let Some(event) = self.answer_one(name, responder)? {
-                match event {
-                    Event::Answered { .. } => totals.answered += 1,
-                    Event::Failed { .. } => totals.failed += 1,
-                    Event::AlreadyAnswered { .. } => totals.already += 1,
-                }
-                report(&event);
-                crash_hook(totals.answered + totals.failed);
-                self.finish(name, &event)?;
-            }
+            self.answer_batch(batch, responder, report, totals)?;
         }
         Ok(now)
     }
 
-    /// Answers one request (or notices its answer exists). The request is moved by [`Spool::finish`]
-    /// only after the event was reported.
-    fn answer_one(&self, name: &str, responder: &mut dyn Responder) -> io::Result<Option<Event>> {
-        let Some(answer) = answer_name(name) else {
-            return Ok(None);
-        };
-        if self.res.join(&answer).exists() {
-            return Ok(Some(Event::AlreadyAnswered {
-                request: name.to_owned(),
-                answer,
-            }));
+    /// Answers a batch: every answer written to its temporary file, each flushed to disk, all
+    /// renamed into `res` and the folder flushed — only then reported and their requests moved.
+    /// Flushing after all writes lets the disk take the batch in one go.
+    fn answer_batch(
+        &self,
+        batch: &[&String],
+        responder: &mut dyn Responder,
+        report: &mut dyn FnMut(&Event),
+        totals: &mut Totals,
+    ) -> io::Result<()> {
+        let mut events = Vec::with_capacity(batch.len());
+        let mut staged = Vec::new();
+        for name in batch {
+            let Some(answer) = answer_name(name) else {
+                continue;
+            };
+            if self.res.join(&answer).exists() {
+                events.push(Event::AlreadyAnswered {
+                    request: (*name).clone(),
+                    answer,
+                });
+                continue;
+            }
+            let bytes = match fs::read(self.req.join(name)) {
+                Ok(b) => b,
+                // Taken away since the look (the clinic system withdrew it).
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let reply = responder
+                .respond(name, &bytes)
+                .map_err(|e| io::Error::other(format!("cannot answer {name}: {e}")))?;
+            let temp = self.res.join(format!(".{answer}.tmp"));
+            let mut file = File::create(&temp)?;
+            file.write_all(&reply.bytes)?;
+            staged.push((file, temp, answer.clone()));
+            let request = (*name).clone();
+            events.push(if reply.failed {
+                Event::Failed {
+                    request,
+                    answer,
+                    summary: reply.summary,
+                }
+            } else {
+                Event::Answered {
+                    request,
+                    answer,
+                    summary: reply.summary,
+                }
+            });
         }
-        let bytes = match fs::read(self.req.join(name)) {
-            Ok(b) => b,
-            // Taken away since the look (the clinic system withdrew it).
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let reply = responder
-            .respond(name, &bytes)
-            .map_err(|e| io::Error::other(format!("cannot answer {name}: {e}")))?;
-        write_atomically(&self.res, &answer, &reply.bytes)?;
-        let request = name.to_owned();
-        Ok(Some(if reply.failed {
-            Event::Failed {
-                request,
-                answer,
-                summary: reply.summary,
+        for (file, _, _) in &staged {
+            file.sync_all()?;
+        }
+        for (file, temp, answer) in staged {
+            drop(file);
+            fs::rename(&temp, self.res.join(answer))?;
+        }
+        sync_dir(&self.res)?;
+        for event in &events {
+            let (name, to) = match event {
+                Event::Answered { request, .. } => {
+                    totals.answered += 1;
+                    (request, &self.done)
+                }
+                Event::Failed { request, .. } => {
+                    totals.failed += 1;
+                    (request, &self.failed)
+                }
+                Event::AlreadyAnswered { request, .. } => {
+                    totals.already += 1;
+                    (request, &self.done)
+                }
+            };
+            report(event);
+            if !matches!(event, Event::AlreadyAnswered { .. }) {
+                crash_hook(totals.answered + totals.failed);
             }
-        } else {
-            Event::Answered {
-                request,
-                answer,
-                summary: reply.summary,
-            }
-        }))
-    }
-
-    /// Moves an answered request out of `req`.
-    fn finish(&self, name: &str, event: &Event) -> io::Result<()> {
-        let to = match event {
-            Event::Failed { .. } => &self.failed,
-            Event::Answered { .. } | Event::AlreadyAnswered { .. } => &self.done,
-        };
-        fs::rename(self.req.join(name), to.join(name))?;
+            // A move lost to a crash is redone on restart (the answer exists), so the folder is
+            // flushed once per batch, not per move.
+            fs::rename(self.req.join(name), to.join(name))?;
+        }
         sync_dir(&self.req)
     }
 
@@ -307,7 +341,75 @@ fn crash_hook(count: usize) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_request_is_read_only_once_two_looks_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let request = dir.path().join("req/OQSsiqcf01req_1.xml");
+        fs::write(&request, b"<XmlMsg>").unwrap();
+        let mut seen = Vec::new();
+        let mut responder = |name: &str, bytes: &[u8]| {
+            seen.push((name.to_owned(), bytes.to_vec()));
+            Ok(Answer {
+                bytes: b"answer".to_vec(),
+                failed: false,
+                summary: String::new(),
+            })
+        };
+        let stop = AtomicBool::new(false);
+        let mut events = Vec::new();
+        let mut totals = Totals::default();
+        // Not there at the first look: not read at the second.
+        let first = spool
+            .answer_settled(
+                &BTreeMap::new(),
+                &mut responder,
+                &stop,
+                &mut |e| events.push(e.clone()),
+                &mut totals,
+            )
+            .unwrap();
+        // Still being written between two looks: not read.
+        fs::write(&request, b"<XmlMsg></XmlMsg>").unwrap();
+        let second = spool
+            .answer_settled(
+                &first,
+                &mut responder,
+                &stop,
+                &mut |e| events.push(e.clone()),
+                &mut totals,
+            )
+            .unwrap();
+        assert!(events.is_empty());
+        assert!(!dir.path().join("res/OQSsiqcf01res_1.xml").exists());
+        // Unchanged since the last look: read whole, answered, moved.
+        spool
+            .answer_settled(
+                &second,
+                &mut responder,
+                &stop,
+                &mut |e| events.push(e.clone()),
+                &mut totals,
+            )
+            .unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            seen,
+            [(
+                "OQSsiqcf01req_1.xml".to_owned(),
+                b"<XmlMsg></XmlMsg>".to_vec()
+            )]
+        );
+        assert_eq!(
+            fs::read(dir.path().join("res/OQSsiqcf01res_1.xml")).unwrap(),
+            b"answer"
+        );
+        assert!(dir.path().join("req/done/OQSsiqcf01req_1.xml").exists());
+        assert!(!request.exists());
+    }
 
     #[test]
     fn answer_names_follow_the_request_names() {
