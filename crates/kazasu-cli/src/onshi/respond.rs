@@ -238,7 +238,8 @@ fn error_answer(
     })
 }
 
-/// A completed answer (SegmentOfResult `1`) with `body`.
+/// A completed answer (SegmentOfResult `1`) with `body`. kazasu-onshi builds the echoed header
+/// only through its answer constructors, so this starts from an error answer and clears the error.
 fn done(echo: &RequestEcho, processed_at: OnshiDateTime, body: ResultBody) -> ResultMessage {
     let mut message = ResultMessage::error_answer(echo, "", "", processed_at);
     message.header.segment_of_result = Some(SegmentOfResult::Done);
@@ -276,6 +277,9 @@ fn card_from_search(s: &QualificationConfirmSearchInfo) -> Result<CardData, (Str
     })
 }
 
+/// Where a registration's fields sit (the body of a single one; each unit of a bulk one).
+const REGISTRATION: &str = "ReferenceNumberRegistrationInfo";
+
 fn card_from_registration(
     r: &ReferenceNumberRegistrationInfo,
 ) -> Result<CardData, (String, String)> {
@@ -283,14 +287,17 @@ fn card_from_registration(
         insurer_number: r
             .insurer_number
             .clone()
-            .ok_or_else(|| missing("InsurerNumber"))?,
+            .ok_or_else(|| missing(&format!("{REGISTRATION}/InsurerNumber")))?,
         symbol: r.insured_card_symbol.clone().unwrap_or_default(),
         number: r
             .insured_identification_number
             .clone()
-            .ok_or_else(|| missing("InsuredIdentificationNumber"))?,
+            .ok_or_else(|| missing(&format!("{REGISTRATION}/InsuredIdentificationNumber")))?,
         branch: r.insured_branch_number.clone(),
-        birthdate: r.birthdate.ok_or_else(|| missing("Birthdate"))?.date(),
+        birthdate: r
+            .birthdate
+            .ok_or_else(|| missing(&format!("{REGISTRATION}/Birthdate")))?
+            .date(),
     })
 }
 
