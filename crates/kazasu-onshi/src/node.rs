@@ -65,7 +65,14 @@ pub(crate) fn read_value<T: TextValue>(
     child: Element,
     parent: &str,
 ) -> Result<(), OnshiError> {
-    let path = || format!("{parent}/{}", child.name);
+    let Element {
+        name,
+        attributes,
+        text,
+        children,
+    } = child;
+    // Paths are built only for errors: most files have none.
+    let path = || format!("{parent}/{name}");
     let bit = 1u128
         .checked_shl(u32::try_from(index).unwrap_or(u32::MAX))
         .unwrap_or(0);
@@ -73,20 +80,19 @@ pub(crate) fn read_value<T: TextValue>(
         return Err(OnshiError::invalid(path(), "appears twice"));
     }
     *seen |= bit;
-    if !child.children.is_empty() {
+    if !children.is_empty() {
         return Err(OnshiError::invalid(
             path(),
             "holds elements where a value belongs",
         ));
     }
-    if !child.attributes.is_empty() {
+    if !attributes.is_empty() {
         return Err(OnshiError::invalid(
             path(),
             "a value element with attributes",
         ));
     }
-    let path_text = path();
-    *slot = T::from_text(child.text, &|| path_text.clone())?;
+    *slot = T::from_text(text, &path)?;
     Ok(())
 }
 
