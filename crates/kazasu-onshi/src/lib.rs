@@ -22,6 +22,29 @@
 //! - File names ([`names`]): `OQSsiimm01req_<id>.xml` (one 照会番号), `OQSmuimm01req_<id>.xml` (bulk),
 //!   `OQSsiqcf01req_<id>.xml` (confirmation by insurance-card data: kazasu's choice, the official
 //!   name is not public); answers replace `req` by `res`.
+//!
+//! ```
+//! use kazasu_onshi::{Message, OnshiDateTime, ResultMessage, names, parse_file};
+//!
+//! let request = br#"<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+//! <XmlMsg><MessageHeader><MedicalInstitutionCode>1312345678</MedicalInstitutionCode>
+//! <ArbitraryFileIdentifier>000042</ArbitraryFileIdentifier></MessageHeader>
+//! <MessageBody><InsurerNumber>  138057</InsurerNumber><ReferenceNumber>0012</ReferenceNumber>
+//! </MessageBody></XmlMsg>"#;
+//! let name = "OQSsiimm01req_000042.xml";
+//! let parsed = parse_file(name, request)?;
+//! let Message::RegistrationRequest(registration) = &parsed.message else { unreachable!() };
+//! let body = registration.body.as_ref().unwrap();
+//! assert_eq!(body.insurer_number.as_deref(), Some("  138057"));
+//!
+//! // Say the registration could not be done: an error answer, in the request's encoding.
+//! let at = OnshiDateTime::parse("20250401093000")?;
+//! let answer = ResultMessage::error_answer(&parsed.echo(), "X0001", "not registered", at);
+//! assert_eq!(names::answer_file_name(name)?, "OQSsiimm01res_000042.xml");
+//! let bytes = answer.to_xml()?;
+//! assert_eq!(ResultMessage::parse(&bytes)?, answer);
+//! # Ok::<(), kazasu_onshi::OnshiError>(())
+//! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod answer;

@@ -13,7 +13,7 @@ use crate::OnshiError;
 pub struct Limits {
     /// Largest file, in bytes (default 1 MiB).
     pub max_bytes: usize,
-    /// Deepest nesting of elements, the root counting as 1 (default 16; the messages need 5).
+    /// Deepest nesting of elements, the root counting as 1 (default 16; the known messages need 7).
     pub max_depth: usize,
     /// Most elements in one file (default 50 000).
     pub max_elements: usize,
