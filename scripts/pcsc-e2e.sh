@@ -154,6 +154,35 @@ rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$WORK/genuine-test.err"; fail "a test card without --allow-test-hierarchy exited $rc"; }
 
+# The オンライン資格確認 terminal double: a clinic system registers a 照会番号 by file (serve), then the
+# patient touches the card in the reader (touch); the face result carries the qualification and the 照会番号.
+echo "pcsc-e2e: kazasu onshi serve, then touch through the reader"
+ONSHI_START=$(date +%s%N)
+ONSHI=$WORK/onshi
+mkdir -p "$ONSHI/req"
+cat >"$ONSHI/req/.OQSsiimm01req_e2e.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8" standalone="no"?>
+<XmlMsg><MessageHeader><MedicalInstitutionCode>1310000019</MedicalInstitutionCode>
+<ArbitraryFileIdentifier>e2e</ArbitraryFileIdentifier></MessageHeader>
+<MessageBody><InsurerNumber>06139992</InsurerNumber><InsuredCardSymbol>12</InsuredCardSymbol>
+<InsuredIdentificationNumber>3456</InsuredIdentificationNumber><InsuredBranchNumber>00</InsuredBranchNumber>
+<Birthdate>19850412</Birthdate><ReferenceNumber>E2E-0001</ReferenceNumber></MessageBody></XmlMsg>
+XML
+mv "$ONSHI/req/.OQSsiimm01req_e2e.xml" "$ONSHI/req/OQSsiimm01req_e2e.xml"
+"$KAZASU" onshi serve --dir "$ONSHI" --store "$ONSHI/store.sqlite" --once >"$WORK/serve.txt" 2>&1 ||
+    { cat "$WORK/serve.txt"; fail "kazasu onshi serve --once"; }
+"$KAZASU" onshi parse --json "$ONSHI/res/OQSsiimm01res_e2e.xml" >"$WORK/registered.json" || fail "no answer to the registration"
+grep -q '"ProcessingResultStatus":"1"' "$WORK/registered.json" || { cat "$WORK/registered.json"; fail "the registration was refused"; }
+echo 1234 | "$KAZASU" onshi touch --dir "$ONSHI" --store "$ONSHI/store.sqlite" --reader "$R" --pin-stdin >"$WORK/touch.txt" 2>&1 ||
+    { cat "$WORK/touch.txt"; fail "kazasu onshi touch --reader"; }
+FACE=$(find "$ONSHI/face" -name 'OQSsifce01res_*.xml')
+[ "$(echo "$FACE" | grep -c .)" = 1 ] || { ls -la "$ONSHI/face"; fail "kazasu onshi touch did not leave one face result"; }
+"$KAZASU" onshi parse --json "$FACE" >"$WORK/face.json" || fail "the face result does not parse"
+for want in '"ReferenceClassification":"1"' '"QualificationValidity":"1"' '"Name":"山田　花子"' '"ReferenceNumber":"E2E-0001"'; do
+    grep -q "$want" "$WORK/face.json" || { cat "$WORK/face.json"; fail "the face result lacks $want"; }
+done
+echo "pcsc-e2e: onshi serve/touch passed in $(( ($(date +%s%N) - ONSHI_START) / 1000000 )) ms"
+
 # The tests put their own cards into the vpcd readers: take the CLI's card out first.
 stop_card
 echo "pcsc-e2e: kazasu-pcsc tests through pcscd (the transport; every kazasu-card operation)"

@@ -6,6 +6,7 @@ mod card;
 mod cert;
 mod demo;
 mod genuine;
+mod onshi;
 mod readers;
 mod signature;
 mod source;
@@ -40,6 +41,9 @@ enum Command {
     /// PKCS#1 v1.5 signatures: verify with a validated certificate (exit 0 valid, 1 invalid, 2 unusable).
     #[command(subcommand)]
     Signature(signature::SignatureCommand),
+    /// A test double of the オンライン資格確認 terminal's file interface (req/res/face folders).
+    #[command(subcommand)]
+    Onshi(onshi::OnshiCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Command::Cert(cmd) => cert::run(cmd),
         Command::Signature(cmd) => signature::run(cmd),
         Command::Demo(args) => demo::run(args),
+        Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
     };

@@ -64,7 +64,7 @@ code_type!(
 );
 
 /// Sex as the eligibility system codes it (Sex1 as printed on the card, Sex2 the actual one).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize)]
 pub enum InsuranceSex {
     /// `1` 男.
     #[serde(rename = "1")]
@@ -74,6 +74,7 @@ pub enum InsuranceSex {
     Female,
     /// `3` 未設定 (not set).
     #[serde(rename = "3")]
+    #[default]
     Unset,
 }
 
@@ -366,7 +367,9 @@ pub enum Binding {
 }
 
 /// One entry of the ResultList (ResultOfQualificationConfirmation), with the official field names.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+/// Conversions from other formats start from `default()` (every text empty, sexes `3`) and set
+/// the fields.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
 #[non_exhaustive]
 pub struct ResultOfQualificationConfirmation {
@@ -427,6 +430,23 @@ pub struct EligibilityAnswer {
     pub sharing_available: bool,
     /// How the person was bound to the card (absent on errors).
     pub binding: Option<Binding>,
+}
+
+impl Default for EligibilityAnswer {
+    /// An empty successful My Number Card answer (status `1`, classification `1`, no validity, no
+    /// results), for conversions from other formats to fill in.
+    fn default() -> Self {
+        Self {
+            processing_result_status: "1",
+            processing_result_code: None,
+            processing_result_message: None,
+            reference_classification: "1",
+            qualification_validity: None,
+            result_list: Vec::new(),
+            sharing_available: false,
+            binding: None,
+        }
+    }
 }
 
 impl EligibilityAnswer {

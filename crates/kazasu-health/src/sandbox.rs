@@ -208,7 +208,7 @@ pub fn person_record(
     let mut q = Qualification {
         insurer_number: insurer("06139992")?,
         insured_card_symbol: "12".into(),
-        insured_identification_number: "3456".into(),
+        insured_identification_number: insured_number(agency),
         insured_branch_number: "00".into(),
         valid_from: since.max(persona.birth_date),
         valid_until: None,
@@ -229,6 +229,25 @@ pub fn person_record(
     }
     q.validate()?;
     Ok((person, vec![q]))
+}
+
+/// Each insured person's own 被保険者証番号: `3456` plus the number at the end of the agency code,
+/// so people who share an insurer never share a card.
+fn insured_number(agency: &AgencyCode) -> String {
+    let digits: String = agency
+        .as_str()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let n = digits
+        .get(digits.len().saturating_sub(5)..)
+        .and_then(|d| d.parse::<u64>().ok())
+        .unwrap_or(0);
+    (3456 + n).to_string()
 }
 
 /// A record with two qualifications in force at once (a new job's insurance began before the old
