@@ -6,6 +6,7 @@
 //! criticality flags, unknown critical extensions, a flipped signature bit.
 
 use der::asn1::{Ia5String, ObjectIdentifier, OctetString, Utf8StringRef};
+use der::oid::db::{rfc5280, rfc5912};
 use der::{Any, Decode, Encode};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::EncodePublicKey;
@@ -128,10 +129,10 @@ impl SignatureAlgorithm {
     /// The algorithm OID.
     pub fn oid(self) -> ObjectIdentifier {
         match self {
-            SignatureAlgorithm::Sha1WithRsa => oids::SHA1_WITH_RSA,
-            SignatureAlgorithm::Sha256WithRsa => oids::SHA256_WITH_RSA,
-            SignatureAlgorithm::Sha384WithRsa => oids::SHA384_WITH_RSA,
-            SignatureAlgorithm::Sha512WithRsa => oids::SHA512_WITH_RSA,
+            SignatureAlgorithm::Sha1WithRsa => rfc5912::SHA_1_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha256WithRsa => rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha384WithRsa => rfc5912::SHA_384_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha512WithRsa => rfc5912::SHA_512_WITH_RSA_ENCRYPTION,
         }
     }
 
@@ -347,7 +348,8 @@ impl CertTemplate {
             serial,
         )?;
         t.key_usage = Ext::critical(KeyUsage(KeyUsages::DigitalSignature.into()));
-        t.extended_key_usage = Ext::non_critical(ExtendedKeyUsage(vec![oids::KP_CLIENT_AUTH]));
+        t.extended_key_usage =
+            Ext::non_critical(ExtendedKeyUsage(vec![rfc5280::ID_KP_CLIENT_AUTH]));
         Ok(t)
     }
 
@@ -438,7 +440,7 @@ pub fn crl_distribution_points(
 /// AuthorityInfoAccess with one OCSP URI.
 pub fn ocsp_access(uri: &str) -> Result<AuthorityInfoAccessSyntax, PkiError> {
     Ok(AuthorityInfoAccessSyntax(vec![AccessDescription {
-        access_method: oids::AD_OCSP,
+        access_method: rfc5280::ID_AD_OCSP,
         access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(uri)?),
     }]))
 }
@@ -535,28 +537,40 @@ pub(super) fn build_certificate(
     };
 
     let mut exts: Vec<Extension> = Vec::new();
-    push_ext(&mut exts, oids::EXT_KEY_USAGE, &t.key_usage)?;
+    push_ext(&mut exts, rfc5280::ID_CE_KEY_USAGE, &t.key_usage)?;
     push_ext(
         &mut exts,
-        oids::EXT_EXTENDED_KEY_USAGE,
+        rfc5280::ID_CE_EXT_KEY_USAGE,
         &t.extended_key_usage,
     )?;
     push_ext(
         &mut exts,
-        oids::EXT_CERTIFICATE_POLICIES,
+        rfc5280::ID_CE_CERTIFICATE_POLICIES,
         &t.certificate_policies,
     )?;
-    push_ext(&mut exts, oids::EXT_SUBJECT_ALT_NAME, &t.subject_alt_name)?;
-    push_ext(&mut exts, oids::EXT_BASIC_CONSTRAINTS, &t.basic_constraints)?;
-    push_ext(&mut exts, oids::EXT_ISSUER_ALT_NAME, &t.issuer_alt_name)?;
     push_ext(
         &mut exts,
-        oids::EXT_CRL_DISTRIBUTION_POINTS,
+        rfc5280::ID_CE_SUBJECT_ALT_NAME,
+        &t.subject_alt_name,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_BASIC_CONSTRAINTS,
+        &t.basic_constraints,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_ISSUER_ALT_NAME,
+        &t.issuer_alt_name,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
         &t.crl_distribution_points,
     )?;
     push_ext(
         &mut exts,
-        oids::EXT_AUTHORITY_INFO_ACCESS,
+        rfc5280::ID_PE_AUTHORITY_INFO_ACCESS,
         &t.authority_info_access,
     )?;
     let aki = match &t.authority_key_id {
@@ -573,11 +587,15 @@ pub(super) fn build_certificate(
         AuthorityKeyId::Omit => None,
     };
     if let Some(aki) = aki {
-        exts.push(extension(oids::EXT_AUTHORITY_KEY_ID, false, &aki)?);
+        exts.push(extension(
+            rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &aki,
+        )?);
     }
     if let Some(ski) = ski {
         exts.push(extension(
-            oids::EXT_SUBJECT_KEY_ID,
+            rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
             false,
             &SubjectKeyIdentifier(OctetString::new(ski)?),
         )?);
