@@ -38,6 +38,9 @@ fn pem_error(e: pem_rfc7468::Error) -> Error {
     Error::Pem(e.to_string())
 }
 
+/// A decoded block: its label and DER.
+type Block = (String, Vec<u8>);
+
 /// The first block of `input` as `(label, DER)` and the text after it, or `None` when no
 /// `-----BEGIN ` line is left.
 ///
@@ -46,7 +49,7 @@ fn pem_error(e: pem_rfc7468::Error) -> Error {
 /// `x509-cert`'s `Certificate::load_pem_chain` splits bundles, but only of `CERTIFICATE` blocks
 /// with nothing between them, with a bare `der::Error` for a wrong label (no
 /// [`Error::PemLabel`]), and it returns decoded certificates rather than the DER as found.
-fn next_block(input: &[u8]) -> Result<Option<((String, Vec<u8>), &[u8])>, Error> {
+fn next_block(input: &[u8]) -> Result<Option<(Block, &[u8])>, Error> {
     let Some(start) = find(input, BEGIN) else {
         return Ok(None);
     };
@@ -75,7 +78,7 @@ pub fn decode_blocks(input: &[u8]) -> Result<Vec<(String, Vec<u8>)>, Error> {
     Ok(out)
 }
 
-fn expect_label(label: &'static str, (found, der): (String, Vec<u8>)) -> Result<Vec<u8>, Error> {
+fn expect_label(label: &'static str, (found, der): Block) -> Result<Vec<u8>, Error> {
     if found == label {
         Ok(der)
     } else {
