@@ -225,12 +225,12 @@ pub(super) fn build_crl(
     let signature = spec
         .signature_algorithm
         .sign(signing_key.as_ref().unwrap_or(key), &tbs)?;
-    Ok(assemble_signed(
+    assemble_signed(
         &tbs,
-        &algorithm,
+        spec.signature_algorithm.algorithm_identifier(),
         signature,
         spec.corrupt_signature,
-    ))
+    )
 }
 
 /// Appends one `SEQUENCE { userCertificate, revocationDate, [crlEntryExtensions] }`.
