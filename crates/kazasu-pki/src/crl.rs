@@ -26,7 +26,7 @@ use crate::crypto::{PublicKey, SignatureAlgorithm};
 use crate::hex_form::{colon_hex, serial_hex, strip_zeros};
 use crate::rejection::UnknownReason;
 use crate::tlv::{self, Reader, tag};
-use crate::{Certificate, Error, oids, pem};
+use crate::{Certificate, Error, pem};
 
 /// CRLs larger than this are refused (entry offsets are 32-bit).
 pub const MAX_CRL_LEN: usize = 1 << 31;
@@ -313,11 +313,11 @@ impl Crl {
             for e in &exts {
                 let value = e.extn_value.as_bytes();
                 match e.extn_id {
-                    o if o == oids::EXT_AUTHORITY_KEY_ID => {
+                    o if o == rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER => {
                         let aki = AuthorityKeyIdentifier::from_der(value).map_err(crl_err)?;
                         authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
                     }
-                    o if o == oids::EXT_CRL_NUMBER => {
+                    o if o == rfc5280::ID_CE_CRL_NUMBER => {
                         let n = CrlNumber::from_der(value).map_err(crl_err)?;
                         crl_number = Some(strip_zeros(n.0.as_bytes()).to_vec());
                     }
@@ -455,13 +455,13 @@ impl Crl {
         let mut invalidity_date = None;
         if let Some(exts) = r.optional(tag::SEQUENCE).map_err(crl_err)? {
             for e in Extensions::from_der(exts.raw).map_err(crl_err)? {
-                if e.extn_id == oids::EXT_CRL_REASON {
+                if e.extn_id == rfc5280::ID_CE_CRL_REASONS {
                     reason = Some(
                         CrlReason::from_der(e.extn_value.as_bytes())
                             .map_err(crl_err)?
                             .into(),
                     );
-                } else if e.extn_id == oids::EXT_INVALIDITY_DATE {
+                } else if e.extn_id == rfc5280::ID_CE_INVALIDITY_DATE {
                     let t = GeneralizedTime::from_der(e.extn_value.as_bytes()).map_err(crl_err)?;
                     invalidity_date = Some(time_of(Time::GeneralTime(t))?);
                 }

@@ -8,13 +8,12 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use const_oid::db::rfc5912;
 use der::asn1::{AnyRef, UintRef};
 use der::{Decode, Sequence};
 use rsa::{BoxedUint, Pkcs1v15Sign};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::spki::AlgorithmIdentifierOwned;
-
-use crate::oids;
 
 /// A certificate or CRL signature algorithm.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -39,10 +38,16 @@ impl SignatureAlgorithm {
             Some(p) => p.is_null(),
         };
         let known = match alg.oid {
-            o if o == oids::SHA1_WITH_RSA => Some(SignatureAlgorithm::RsaPkcs1Sha1),
-            o if o == oids::SHA256_WITH_RSA => Some(SignatureAlgorithm::RsaPkcs1Sha256),
-            o if o == oids::SHA384_WITH_RSA => Some(SignatureAlgorithm::RsaPkcs1Sha384),
-            o if o == oids::SHA512_WITH_RSA => Some(SignatureAlgorithm::RsaPkcs1Sha512),
+            o if o == rfc5912::SHA_1_WITH_RSA_ENCRYPTION => Some(SignatureAlgorithm::RsaPkcs1Sha1),
+            o if o == rfc5912::SHA_256_WITH_RSA_ENCRYPTION => {
+                Some(SignatureAlgorithm::RsaPkcs1Sha256)
+            }
+            o if o == rfc5912::SHA_384_WITH_RSA_ENCRYPTION => {
+                Some(SignatureAlgorithm::RsaPkcs1Sha384)
+            }
+            o if o == rfc5912::SHA_512_WITH_RSA_ENCRYPTION => {
+                Some(SignatureAlgorithm::RsaPkcs1Sha512)
+            }
             _ => None,
         };
         match known {
@@ -269,7 +274,7 @@ impl PublicKey {
     pub(crate) fn from_spki(
         spki: &x509_cert::spki::SubjectPublicKeyInfoOwned,
     ) -> Result<Self, String> {
-        if spki.algorithm.oid != oids::RSA_ENCRYPTION {
+        if spki.algorithm.oid != rfc5912::RSA_ENCRYPTION {
             return Ok(PublicKey::Other(spki.algorithm.oid.to_string()));
         }
         let params_ok = spki

@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
+use const_oid::db::rfc5280;
 use time::OffsetDateTime;
 
 use crate::crypto::{PublicKey, SignatureAlgorithm};
 use crate::hex_form::colon_hex;
 use crate::revocation::{NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
-use crate::{
-    Certificate, CertificateId, Error, HashAlgorithm, Purpose, Rejection, TrustStore, oids,
-};
+use crate::{Certificate, CertificateId, Error, HashAlgorithm, Purpose, Rejection, TrustStore};
 
 /// What one validation may still spend on path building.
 struct Budget {
@@ -540,9 +539,9 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> 
                 return Err(mismatch("KeyUsage digitalSignature"));
             }
             if let Some(eku) = cert.extended_key_usage()
-                && !eku
-                    .iter()
-                    .any(|o| *o == oids::KP_CLIENT_AUTH || *o == oids::ANY_EXTENDED_KEY_USAGE)
+                && !eku.iter().any(|o| {
+                    *o == rfc5280::ID_KP_CLIENT_AUTH || *o == rfc5280::ANY_EXTENDED_KEY_USAGE
+                })
             {
                 return Err(mismatch("ExtendedKeyUsage clientAuth"));
             }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use der::asn1::{ObjectIdentifier, Utf8StringRef};
+use der::oid::db::{rfc5280, rfc5912};
 use der::{Any, Decode, Encode, Reader, SliceReader};
 use kazasu_virtual_card::pki::{
     AuthorityKeyId, CertTemplate, CrlSpec, DistinguishedName, Ext, GeneratedRevocations,
@@ -137,8 +138,11 @@ fn roots_follow_the_profile() {
             let cert = parse(&root.der);
             let tbs = cert.tbs_certificate();
             assert_eq!(tbs.version(), x509_cert::Version::V3);
-            assert_eq!(cert.signature_algorithm().oid, oids::SHA256_WITH_RSA);
-            assert_eq!(tbs.signature().oid, oids::SHA256_WITH_RSA);
+            assert_eq!(
+                cert.signature_algorithm().oid,
+                rfc5912::SHA_256_WITH_RSA_ENCRYPTION
+            );
+            assert_eq!(tbs.signature().oid, rfc5912::SHA_256_WITH_RSA_ENCRYPTION);
             assert_eq!(tbs.subject(), tbs.issuer());
             assert_eq!(tbs.subject(), &dn(&DistinguishedName::jpki_root(purpose)));
             assert!(verifies(&root.der, &root.public_key()), "self-signature");
@@ -175,11 +179,11 @@ fn roots_follow_the_profile() {
             assert_eq!(
                 ext_oids(&cert),
                 [
-                    oids::EXT_KEY_USAGE,
-                    oids::EXT_SUBJECT_ALT_NAME,
-                    oids::EXT_BASIC_CONSTRAINTS,
-                    oids::EXT_CRL_DISTRIBUTION_POINTS,
-                    oids::EXT_SUBJECT_KEY_ID
+                    rfc5280::ID_CE_KEY_USAGE,
+                    rfc5280::ID_CE_SUBJECT_ALT_NAME,
+                    rfc5280::ID_CE_BASIC_CONSTRAINTS,
+                    rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
+                    rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER
                 ]
             );
             let (nb, na) = generation.root_validity();
@@ -223,7 +227,10 @@ fn check_holder_common(
     let root_cert = parse(&root.der);
     let tbs = cert.tbs_certificate();
     assert_eq!(tbs.version(), x509_cert::Version::V3);
-    assert_eq!(cert.signature_algorithm().oid, oids::SHA256_WITH_RSA);
+    assert_eq!(
+        cert.signature_algorithm().oid,
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION
+    );
     assert_eq!(tbs.issuer(), root_cert.tbs_certificate().subject());
 
     let (crit, cp) = ext::<CertificatePolicies>(cert).unwrap();
@@ -248,7 +255,7 @@ fn check_holder_common(
 
     let (_, aia) = ext::<AuthorityInfoAccessSyntax>(cert).unwrap();
     assert_eq!(aia.0.len(), 1);
-    assert_eq!(aia.0[0].access_method, oids::AD_OCSP);
+    assert_eq!(aia.0[0].access_method, rfc5280::ID_AD_OCSP);
     match &aia.0[0].access_location {
         GeneralName::UniformResourceIdentifier(uri) => {
             assert_eq!(uri.as_str(), ocsp_uri(purpose).unwrap())
@@ -327,7 +334,7 @@ fn holder_certificates_follow_the_profile_and_verify() {
                 "{ku:?}"
             );
             let (_, eku) = ext::<ExtendedKeyUsage>(&auth).unwrap();
-            assert_eq!(eku.0, [oids::KP_CLIENT_AUTH]);
+            assert_eq!(eku.0, [rfc5280::ID_KP_CLIENT_AUTH]);
             assert!(ext::<SubjectAltName>(&auth).is_none(), "no personal data");
             assert_eq!(
                 tbs.validity().not_before.to_unix_duration().as_secs(),
@@ -457,7 +464,7 @@ fn crl_parses_verifies_and_lists_entries() {
     assert_eq!(crl.to_der().unwrap(), der);
     let tbs = &crl.tbs_cert_list;
     assert_eq!(tbs.version, x509_cert::Version::V2);
-    assert_eq!(tbs.signature.oid, oids::SHA256_WITH_RSA);
+    assert_eq!(tbs.signature.oid, rfc5912::SHA_256_WITH_RSA_ENCRYPTION);
     assert_eq!(&tbs.issuer, parse(&root.der).tbs_certificate().subject());
     assert_eq!(
         tbs.this_update.to_unix_duration().as_secs(),
@@ -468,7 +475,7 @@ fn crl_parses_verifies_and_lists_entries() {
     assert_eq!(revoked.len(), 10_001);
     assert_eq!(revoked[0].serial_number.as_bytes(), h.sign_serial);
     let reason_ext = &revoked[0].crl_entry_extensions.as_ref().unwrap()[0];
-    assert_eq!(reason_ext.extn_id, oids::EXT_CRL_REASON);
+    assert_eq!(reason_ext.extn_id, rfc5280::ID_CE_CRL_REASONS);
     assert_eq!(
         CrlReason::from_der(reason_ext.extn_value.as_bytes()).unwrap(),
         CrlReason::AffiliationChanged
@@ -494,7 +501,7 @@ fn crl_parses_verifies_and_lists_entries() {
     let exts = tbs.crl_extensions.as_ref().unwrap();
     let aki = exts
         .iter()
-        .find(|e| e.extn_id == oids::EXT_AUTHORITY_KEY_ID)
+        .find(|e| e.extn_id == rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER)
         .unwrap();
     let aki = AuthorityKeyIdentifier::from_der(aki.extn_value.as_bytes()).unwrap();
     assert_eq!(
@@ -503,7 +510,7 @@ fn crl_parses_verifies_and_lists_entries() {
     );
     let number = exts
         .iter()
-        .find(|e| e.extn_id == oids::EXT_CRL_NUMBER)
+        .find(|e| e.extn_id == rfc5280::ID_CE_CRL_NUMBER)
         .unwrap();
     assert_eq!(
         CrlNumber::from_der(number.extn_value.as_bytes())
@@ -607,8 +614,14 @@ fn certificate_negative_knobs() {
     t.signature_algorithm = SignatureAlgorithm::Sha1WithRsa;
     let der = pki.issue_with(&t).unwrap();
     let cert = parse(&der);
-    assert_eq!(cert.signature_algorithm().oid, oids::SHA1_WITH_RSA);
-    assert_eq!(cert.tbs_certificate().signature().oid, oids::SHA1_WITH_RSA);
+    assert_eq!(
+        cert.signature_algorithm().oid,
+        rfc5912::SHA_1_WITH_RSA_ENCRYPTION
+    );
+    assert_eq!(
+        cert.tbs_certificate().signature().oid,
+        rfc5912::SHA_1_WITH_RSA_ENCRYPTION
+    );
     let sig = Signature::try_from(signature_bits(&der).as_slice()).unwrap();
     VerifyingKey::<sha1::Sha1>::new(root.public_key())
         .verify(&signed_part(&der), &sig)
@@ -618,10 +631,13 @@ fn certificate_negative_knobs() {
     let mut t = base.clone();
     t.outer_signature_algorithm = Some(SignatureAlgorithm::Sha512WithRsa);
     let cert = parse(&pki.issue_with(&t).unwrap());
-    assert_eq!(cert.signature_algorithm().oid, oids::SHA512_WITH_RSA);
+    assert_eq!(
+        cert.signature_algorithm().oid,
+        rfc5912::SHA_512_WITH_RSA_ENCRYPTION
+    );
     assert_eq!(
         cert.tbs_certificate().signature().oid,
-        oids::SHA256_WITH_RSA
+        rfc5912::SHA_256_WITH_RSA_ENCRYPTION
     );
 
     // Weak subject key.

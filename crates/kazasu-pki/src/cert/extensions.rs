@@ -1,5 +1,6 @@
 //! The certificate extensions this crate reads, decoded with `x509-cert`'s types.
 
+use const_oid::db::rfc5280;
 use der::Decode;
 use der::asn1::ObjectIdentifier;
 use x509_cert::ext::pkix::{
@@ -8,8 +9,8 @@ use x509_cert::ext::pkix::{
 };
 
 use super::name::directory_names;
+use crate::Error;
 use crate::hex_form::strip_zeros;
-use crate::{Error, oids};
 
 /// KeyUsage bits (RFC 5280 §4.2.1.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -91,11 +92,11 @@ impl Exts {
         let bad =
             |e: der::Error| Error::der("certificate extension", format!("{}: {e}", ext.extn_id));
         match ext.extn_id {
-            o if o == oids::EXT_SUBJECT_KEY_ID => {
+            o if o == rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER => {
                 let ski = SubjectKeyIdentifier::from_der(value).map_err(bad)?;
                 self.ski = Some(ski.0.as_bytes().to_vec());
             }
-            o if o == oids::EXT_AUTHORITY_KEY_ID => {
+            o if o == rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER => {
                 let aki = AuthorityKeyIdentifier::from_der(value).map_err(bad)?;
                 self.aki = Some(AuthorityKeyId {
                     key_id: aki.key_identifier.map(|k| k.as_bytes().to_vec()),
@@ -109,27 +110,30 @@ impl Exts {
                         .map(|s| strip_zeros(s.as_bytes()).to_vec()),
                 });
             }
-            o if o == oids::EXT_KEY_USAGE => {
+            o if o == rfc5280::ID_CE_KEY_USAGE => {
                 let ku = X509KeyUsage::from_der(value).map_err(bad)?;
                 self.key_usage = Some(KeyUsage(ku.0.bits()));
             }
-            o if o == oids::EXT_BASIC_CONSTRAINTS => {
+            o if o == rfc5280::ID_CE_BASIC_CONSTRAINTS => {
                 self.basic_constraints = Some(BasicConstraints::from_der(value).map_err(bad)?);
             }
-            o if o == oids::EXT_CERTIFICATE_POLICIES => {
+            o if o == rfc5280::ID_CE_CERTIFICATE_POLICIES => {
                 let cp = CertificatePolicies::from_der(value).map_err(bad)?;
                 self.policies = Some(cp.0.iter().map(|p| p.policy_identifier).collect());
             }
-            o if o == oids::EXT_EXTENDED_KEY_USAGE => {
+            o if o == rfc5280::ID_CE_EXT_KEY_USAGE => {
                 self.extended_key_usage = Some(ExtendedKeyUsage::from_der(value).map_err(bad)?.0);
             }
             // Decoded when asked for (personal data, OCSP URIs): path validation does not need them.
-            o if o == oids::EXT_SUBJECT_ALT_NAME => self.subject_alt_name = Some(value.to_vec()),
-            o if o == oids::EXT_AUTHORITY_INFO_ACCESS => {
+            o if o == rfc5280::ID_CE_SUBJECT_ALT_NAME => {
+                self.subject_alt_name = Some(value.to_vec())
+            }
+            o if o == rfc5280::ID_PE_AUTHORITY_INFO_ACCESS => {
                 self.authority_info_access = Some(value.to_vec());
             }
             // Informational, not processed (JPKI: DirNames; RFC 5280 has both non-critical).
-            o if o == oids::EXT_ISSUER_ALT_NAME || o == oids::EXT_CRL_DISTRIBUTION_POINTS => {}
+            o if o == rfc5280::ID_CE_ISSUER_ALT_NAME
+                || o == rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS => {}
             other if ext.critical => self.unknown_critical.push(other),
             _ => {}
         }

@@ -1,5 +1,6 @@
 //! Names: RFC 4514 text, common names, and recognising the J-LIS CA name.
 
+use const_oid::db::rfc4519;
 use der::asn1::{
     Ia5StringRef, ObjectIdentifier, PrintableStringRef, TeletexStringRef, Utf8StringRef,
 };
@@ -8,7 +9,6 @@ use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
 use super::Purpose;
-use crate::oids;
 
 /// The J-LIS CA name: `C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`.
 pub(super) fn jpki_ca_name_purpose(name: &Name) -> Option<Purpose> {
@@ -25,10 +25,10 @@ pub(super) fn jpki_ca_name_purpose(name: &Name) -> Option<Purpose> {
     else {
         return None;
     };
-    let names_ok = *c == oids::AT_COUNTRY
-        && *o == oids::AT_ORGANIZATION
-        && *ou1 == oids::AT_ORGANIZATIONAL_UNIT
-        && *ou2 == oids::AT_ORGANIZATIONAL_UNIT
+    let names_ok = *c == rfc4519::COUNTRY_NAME
+        && *o == rfc4519::ORGANIZATION_NAME
+        && *ou1 == rfc4519::ORGANIZATIONAL_UNIT_NAME
+        && *ou2 == rfc4519::ORGANIZATIONAL_UNIT_NAME
         && *jlis == "Japan Agency for Local Authority Information Systems";
     match *purpose {
         "JPKI for user authentication" if names_ok => Some(Purpose::Authentication),
@@ -129,7 +129,7 @@ pub(super) fn directory_names(names: &[GeneralName]) -> Vec<String> {
 /// The first CN of a name as a string (UTF8String or PrintableString).
 pub(super) fn common_name(name: &Name) -> Option<String> {
     name.iter()
-        .filter(|atv| atv.oid == oids::AT_COMMON_NAME)
+        .filter(|atv| atv.oid == rfc4519::COMMON_NAME)
         .find_map(|atv| string_value(&atv.value).map(str::to_owned))
 }
 

@@ -108,6 +108,12 @@ fn too_large(what: &str, len: usize) -> PkiError {
 }
 
 /// Appends a BER definite length: short form below 128, else `81 xx` or `82 xx xx`.
+///
+/// `push_len`, `push_tlv`, `tlv` and [`offset_record`] are the one BER-TLV writer of both card-face
+/// APs. `iso7816-tlv` is not used: the `DF21` offset tables need where each element lands in the
+/// encoded object, which its encoder does not report, and its parser re-encodes what it reads in
+/// the shortest form (`82 00 03` comes back as `03`), so it cannot hand back the stored bytes
+/// that the integrity records hash.
 fn push_len(out: &mut Vec<u8>, len: usize, what: &str) -> Result<(), PkiError> {
     if let Ok(short) = u8::try_from(len) {
         if short < 0x80 {

@@ -7,6 +7,7 @@
 
 use der::Encode;
 use der::asn1::{OctetString, Uint};
+use der::oid::db::rfc5280;
 use rsa::PrivateKey;
 use time::{Duration, OffsetDateTime};
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
@@ -16,7 +17,6 @@ use super::cert::{
     KeyChoice, SignatureAlgorithm, assemble_signed, extension, push_len, push_time,
     push_unsigned_integer, tlv, utc,
 };
-use super::oids;
 use super::persona::splitmix64;
 
 /// One revoked certificate.
@@ -179,7 +179,7 @@ pub(super) fn build_crl(
 
     let extensions = vec![
         extension(
-            oids::EXT_AUTHORITY_KEY_ID,
+            rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
             false,
             &AuthorityKeyIdentifier {
                 key_identifier: Some(OctetString::new(key_id)?),
@@ -188,7 +188,7 @@ pub(super) fn build_crl(
             },
         )?,
         extension(
-            oids::EXT_CRL_NUMBER,
+            rfc5280::ID_CE_CRL_NUMBER,
             false,
             &CrlNumber(Uint::new(&spec.crl_number.to_be_bytes())?),
         )?,
@@ -225,12 +225,12 @@ pub(super) fn build_crl(
     let signature = spec
         .signature_algorithm
         .sign(signing_key.as_ref().unwrap_or(key), &tbs)?;
-    Ok(assemble_signed(
+    assemble_signed(
         &tbs,
-        &algorithm,
+        spec.signature_algorithm.algorithm_identifier(),
         signature,
         spec.corrupt_signature,
-    ))
+    )
 }
 
 /// Appends one `SEQUENCE { userCertificate, revocationDate, [crlEntryExtensions] }`.
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn reason_extension_bytes_match_x509_cert() {
-        let ext = extension(oids::EXT_CRL_REASON, false, &CrlReason::Superseded).unwrap();
+        let ext = extension(rfc5280::ID_CE_CRL_REASONS, false, &CrlReason::Superseded).unwrap();
         let der = vec![ext].to_der().unwrap();
         assert_eq!(
             der,
@@ -309,7 +309,7 @@ mod tests {
         assert_eq!(revoked[0].serial_number.as_bytes(), [0x00, 0x80]);
         assert_eq!(
             revoked[0].crl_entry_extensions.as_ref().unwrap()[0].extn_id,
-            oids::EXT_CRL_REASON
+            rfc5280::ID_CE_CRL_REASONS
         );
         assert_eq!(revoked[1].serial_number.as_bytes(), [0x00]);
         // u64::MAX - 10 + 49 overflows u64: encoded as a 9-byte magnitude.

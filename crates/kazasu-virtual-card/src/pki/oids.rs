@@ -1,7 +1,8 @@
 //! Object identifiers used by the JPKI certificate and CRL profile.
 //!
-//! The JPKI-specific arcs (`1.2.392.200149.8.5…`) are those of `shared/spec/card.md` §6; the rest are
-//! the usual PKIX / PKCS#1 identifiers, restated here so the profile reads in one place.
+//! The JPKI-specific arcs (`1.2.392.200149.8.5…`) come from `kazasu-types` (`card.md` §6). The
+//! PKIX / PKCS#1 identifiers are named from `const-oid`'s database (`der::oid::db::rfc5280`,
+//! `rfc5912`, `rfc4519`; `x509-cert` turns the database on) rather than restated here.
 
 use der::asn1::ObjectIdentifier;
 
@@ -15,85 +16,12 @@ pub use kazasu_types::oid::{
 pub const TEST_UNKNOWN_EXTENSION: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.1");
 
-/// `rsaEncryption`.
-pub const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-/// `sha1WithRSAEncryption`.
-pub const SHA1_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.5");
-/// `sha256WithRSAEncryption`.
-pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
-/// `sha384WithRSAEncryption`.
-pub const SHA384_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
-/// `sha512WithRSAEncryption`.
-pub const SHA512_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
-
-/// `id-kp-clientAuth`.
-pub const KP_CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
-/// `id-ad-ocsp` (access method of the AuthorityInfoAccess OCSP entry).
-pub const AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
-
-/// Attribute type `countryName` (C).
-pub const AT_COUNTRY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.6");
-/// Attribute type `organizationName` (O).
-pub const AT_ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
-/// Attribute type `organizationalUnitName` (OU).
-pub const AT_ORGANIZATIONAL_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.11");
-/// Attribute type `commonName` (CN).
-pub const AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
-/// Attribute type `localityName` (L).
-pub const AT_LOCALITY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.7");
-
-/// Extension `subjectKeyIdentifier`.
-pub const EXT_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-/// Extension `keyUsage`.
-pub const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-/// Extension `subjectAltName`.
-pub const EXT_SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-/// Extension `issuerAltName`.
-pub const EXT_ISSUER_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
-/// Extension `basicConstraints`.
-pub const EXT_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-/// CRL extension `cRLNumber`.
-pub const EXT_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
-/// CRL entry extension `reasonCode`.
-pub const EXT_CRL_REASON: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
-/// Extension `cRLDistributionPoints`.
-pub const EXT_CRL_DISTRIBUTION_POINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-/// Extension `certificatePolicies`.
-pub const EXT_CERTIFICATE_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
-/// Extension `authorityKeyIdentifier`.
-pub const EXT_AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-/// Extension `extKeyUsage`.
-pub const EXT_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-/// Extension `authorityInfoAccess`.
-pub const EXT_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use der::oid::AssociatedOid;
 
     #[test]
-    fn pkix_constants_agree_with_x509_cert() {
-        use x509_cert::ext::pkix;
-        assert_eq!(EXT_KEY_USAGE, pkix::KeyUsage::OID);
-        assert_eq!(EXT_BASIC_CONSTRAINTS, pkix::BasicConstraints::OID);
-        assert_eq!(EXT_SUBJECT_ALT_NAME, pkix::SubjectAltName::OID);
-        assert_eq!(EXT_ISSUER_ALT_NAME, pkix::IssuerAltName::OID);
-        assert_eq!(
-            EXT_CRL_DISTRIBUTION_POINTS,
-            pkix::CrlDistributionPoints::OID
-        );
-        assert_eq!(EXT_CERTIFICATE_POLICIES, pkix::CertificatePolicies::OID);
-        assert_eq!(EXT_AUTHORITY_KEY_ID, pkix::AuthorityKeyIdentifier::OID);
-        assert_eq!(EXT_SUBJECT_KEY_ID, pkix::SubjectKeyIdentifier::OID);
-        assert_eq!(EXT_EXTENDED_KEY_USAGE, pkix::ExtendedKeyUsage::OID);
-        assert_eq!(
-            EXT_AUTHORITY_INFO_ACCESS,
-            pkix::AuthorityInfoAccessSyntax::OID
-        );
-        assert_eq!(EXT_CRL_NUMBER, pkix::CrlNumber::OID);
-        assert_eq!(EXT_CRL_REASON, pkix::CrlReason::OID);
+    fn jpki_other_name_arc_prefixes_the_name_oid() {
         assert!(
             JPKI_NAME
                 .as_bytes()

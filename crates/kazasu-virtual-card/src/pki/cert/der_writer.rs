@@ -1,10 +1,10 @@
-//! Small DER writers for the test PKI's certificates and CRLs.
+//! Small DER writers for the test PKI's CRLs and names.
 //!
 //! Hand-written on purpose: the CRL encoder streams up to a million revoked entries straight into one
-//! buffer through `push_len`/`push_unsigned_integer`/`push_time` (one `der` value per entry would be
-//! a second copy of the list), and the certificate assembler writes the TBS and the outer structure
-//! around bytes that negative tests set wrong on purpose (another outer algorithm, a flipped
-//! signature bit). The extension values and names inside are encoded with `der`/`x509-cert` types.
+//! buffer through `push_len`/`push_unsigned_integer`/`push_time`; `x509-cert`'s `TbsCertList` would
+//! need every entry as a typed `RevokedCert` in a `Vec` first, a second copy of the whole list.
+//! `push_time` also covers 1950–1969, which `der`'s `DateTime` (from 1970) cannot. Certificates
+//! are encoded from typed structures in the parent module.
 
 use time::{OffsetDateTime, UtcOffset};
 

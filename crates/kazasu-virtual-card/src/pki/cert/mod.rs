@@ -1,20 +1,25 @@
 //! JPKI-profile certificate templates and the code that turns a template into signed DER.
 //!
-//! Certificates are assembled by hand from DER pieces (the extension *values* use the `x509-cert`
-//! types) so that every field a verifier checks can be set to something wrong on purpose: the
-//! signature algorithm of the TBS and of the outer certificate, the signing key, the key identifiers,
-//! criticality flags, unknown critical extensions, a flipped signature bit.
+//! Certificates are encoded with `der` from typed structures (`x509-cert`'s names, validity, SPKI,
+//! algorithm identifiers and extensions) so that every field a verifier checks can still be set to
+//! something wrong on purpose: the signature algorithm of the TBS and of the outer certificate, the
+//! signing key, the key identifiers, criticality flags, unknown critical extensions, a flipped
+//! signature bit.
 
-use der::asn1::{Ia5String, ObjectIdentifier, OctetString, Utf8StringRef};
-use der::{Any, Decode, Encode};
+use der::asn1::{
+    AnyRef, BitString, GeneralizedTime, Ia5String, ObjectIdentifier, OctetString, UintRef, UtcTime,
+    Utf8StringRef,
+};
+use der::oid::db::{rfc5280, rfc5912};
+use der::{Any, DateTime, Decode, Encode, Sequence};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::EncodePublicKey;
 use rsa::{Pkcs1v15Sign, PrivateKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use x509_cert::Certificate;
-use x509_cert::ext::Extension;
+use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::certpolicy::PolicyInformation;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName, OtherName};
@@ -23,8 +28,11 @@ use x509_cert::ext::pkix::{
     CertificatePolicies, CrlDistributionPoints, ExtendedKeyUsage, IssuerAltName, KeyUsage,
     KeyUsages, SubjectAltName, SubjectKeyIdentifier,
 };
+use x509_cert::ext::{Extension, Extensions};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
+use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use x509_cert::time::{Time, Validity};
 
 mod der_writer;
 mod generation;
@@ -128,18 +136,24 @@ impl SignatureAlgorithm {
     /// The algorithm OID.
     pub fn oid(self) -> ObjectIdentifier {
         match self {
-            SignatureAlgorithm::Sha1WithRsa => oids::SHA1_WITH_RSA,
-            SignatureAlgorithm::Sha256WithRsa => oids::SHA256_WITH_RSA,
-            SignatureAlgorithm::Sha384WithRsa => oids::SHA384_WITH_RSA,
-            SignatureAlgorithm::Sha512WithRsa => oids::SHA512_WITH_RSA,
+            SignatureAlgorithm::Sha1WithRsa => rfc5912::SHA_1_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha256WithRsa => rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha384WithRsa => rfc5912::SHA_384_WITH_RSA_ENCRYPTION,
+            SignatureAlgorithm::Sha512WithRsa => rfc5912::SHA_512_WITH_RSA_ENCRYPTION,
+        }
+    }
+
+    /// The `AlgorithmIdentifier` (OID with NULL parameters).
+    pub fn algorithm_identifier(self) -> AlgorithmIdentifierOwned {
+        AlgorithmIdentifierOwned {
+            oid: self.oid(),
+            parameters: Some(Any::null()),
         }
     }
 
     /// `AlgorithmIdentifier` DER (OID with NULL parameters).
     pub fn algorithm_identifier_der(self) -> Result<Vec<u8>, PkiError> {
-        let mut body = self.oid().to_der()?;
-        body.extend_from_slice(&[0x05, 0x00]);
-        Ok(tlv(0x30, &body))
+        Ok(self.algorithm_identifier().to_der()?)
     }
 
     /// Signs `message` with PKCS#1 v1.5 over this algorithm's hash.
@@ -347,7 +361,8 @@ impl CertTemplate {
             serial,
         )?;
         t.key_usage = Ext::critical(KeyUsage(KeyUsages::DigitalSignature.into()));
-        t.extended_key_usage = Ext::non_critical(ExtendedKeyUsage(vec![oids::KP_CLIENT_AUTH]));
+        t.extended_key_usage =
+            Ext::non_critical(ExtendedKeyUsage(vec![rfc5280::ID_KP_CLIENT_AUTH]));
         Ok(t)
     }
 
@@ -438,7 +453,7 @@ pub fn crl_distribution_points(
 /// AuthorityInfoAccess with one OCSP URI.
 pub fn ocsp_access(uri: &str) -> Result<AuthorityInfoAccessSyntax, PkiError> {
     Ok(AuthorityInfoAccessSyntax(vec![AccessDescription {
-        access_method: oids::AD_OCSP,
+        access_method: rfc5280::ID_AD_OCSP,
         access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(uri)?),
     }]))
 }
@@ -535,28 +550,40 @@ pub(super) fn build_certificate(
     };
 
     let mut exts: Vec<Extension> = Vec::new();
-    push_ext(&mut exts, oids::EXT_KEY_USAGE, &t.key_usage)?;
+    push_ext(&mut exts, rfc5280::ID_CE_KEY_USAGE, &t.key_usage)?;
     push_ext(
         &mut exts,
-        oids::EXT_EXTENDED_KEY_USAGE,
+        rfc5280::ID_CE_EXT_KEY_USAGE,
         &t.extended_key_usage,
     )?;
     push_ext(
         &mut exts,
-        oids::EXT_CERTIFICATE_POLICIES,
+        rfc5280::ID_CE_CERTIFICATE_POLICIES,
         &t.certificate_policies,
     )?;
-    push_ext(&mut exts, oids::EXT_SUBJECT_ALT_NAME, &t.subject_alt_name)?;
-    push_ext(&mut exts, oids::EXT_BASIC_CONSTRAINTS, &t.basic_constraints)?;
-    push_ext(&mut exts, oids::EXT_ISSUER_ALT_NAME, &t.issuer_alt_name)?;
     push_ext(
         &mut exts,
-        oids::EXT_CRL_DISTRIBUTION_POINTS,
+        rfc5280::ID_CE_SUBJECT_ALT_NAME,
+        &t.subject_alt_name,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_BASIC_CONSTRAINTS,
+        &t.basic_constraints,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_ISSUER_ALT_NAME,
+        &t.issuer_alt_name,
+    )?;
+    push_ext(
+        &mut exts,
+        rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS,
         &t.crl_distribution_points,
     )?;
     push_ext(
         &mut exts,
-        oids::EXT_AUTHORITY_INFO_ACCESS,
+        rfc5280::ID_PE_AUTHORITY_INFO_ACCESS,
         &t.authority_info_access,
     )?;
     let aki = match &t.authority_key_id {
@@ -573,11 +600,15 @@ pub(super) fn build_certificate(
         AuthorityKeyId::Omit => None,
     };
     if let Some(aki) = aki {
-        exts.push(extension(oids::EXT_AUTHORITY_KEY_ID, false, &aki)?);
+        exts.push(extension(
+            rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
+            false,
+            &aki,
+        )?);
     }
     if let Some(ski) = ski {
         exts.push(extension(
-            oids::EXT_SUBJECT_KEY_ID,
+            rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER,
             false,
             &SubjectKeyIdentifier(OctetString::new(ski)?),
         )?);
@@ -591,21 +622,17 @@ pub(super) fn build_certificate(
     }
     exts.extend(t.extra_extensions.iter().cloned());
 
-    let mut tbs = Vec::with_capacity(1500);
-    tbs.extend_from_slice(&[0xA0, 0x03, 0x02, 0x01, 0x02]); // [0] EXPLICIT Version v3
-    push_unsigned_integer(&mut tbs, &t.serial);
-    tbs.extend(t.signature_algorithm.algorithm_identifier_der()?);
-    tbs.extend_from_slice(&issuer.name);
-    let mut validity = Vec::with_capacity(34);
-    push_time(&mut validity, t.not_before)?;
-    push_time(&mut validity, t.not_after)?;
-    tbs.extend(tlv(0x30, &validity));
-    tbs.extend_from_slice(&subject);
-    tbs.extend_from_slice(spki.as_bytes());
-    if !exts.is_empty() {
-        tbs.extend(tlv(0xA3, &exts.to_der()?));
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: UintRef::new(&t.serial)?,
+        signature: t.signature_algorithm.algorithm_identifier(),
+        issuer: Name::from_der(&issuer.name)?,
+        validity: Validity::new(x509_time(t.not_before)?, x509_time(t.not_after)?),
+        subject: Name::from_der(&subject)?,
+        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki.as_bytes())?,
+        extensions: (!exts.is_empty()).then_some(exts),
     }
-    let tbs = tlv(0x30, &tbs);
+    .to_der()?;
 
     let signing_key = match t.sign_with {
         Some(k) => k.load()?,
@@ -613,12 +640,61 @@ pub(super) fn build_certificate(
     };
     let outer = t.outer_signature_algorithm.unwrap_or(t.signature_algorithm);
     let signature = t.signature_algorithm.sign(&signing_key, &tbs)?;
-    Ok(assemble_signed(
+    assemble_signed(
         &tbs,
-        &outer.algorithm_identifier_der()?,
+        outer.algorithm_identifier(),
         signature,
         t.corrupt_signature,
-    ))
+    )
+}
+
+/// `TBSCertificate` (RFC 5280 §4.1). `x509-cert`'s own type has no public constructor (only its
+/// `builder` feature makes one, and the builder signs for itself, so it cannot put another
+/// algorithm in the outer certificate or flip a signature bit); this mirrors it field for field.
+/// The serial is a plain `INTEGER`, not `x509-cert`'s `SerialNumber`, which refuses the over-long
+/// serials negative tests may ask for.
+#[derive(Sequence)]
+struct TbsCertificate<'a> {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT")]
+    version: Version,
+    serial_number: UintRef<'a>,
+    signature: AlgorithmIdentifierOwned,
+    issuer: Name,
+    validity: Validity,
+    subject: Name,
+    subject_public_key_info: SubjectPublicKeyInfoOwned,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    extensions: Option<Extensions>,
+}
+
+/// `SEQUENCE { tbs, signatureAlgorithm, signatureValue }` of a certificate or CRL, with the TBS kept
+/// as the exact bytes that were signed.
+#[derive(Sequence)]
+struct Signed<'a> {
+    tbs: AnyRef<'a>,
+    signature_algorithm: AlgorithmIdentifierOwned,
+    signature: BitString,
+}
+
+/// An X.509 `Time`: UTCTime through 2049, GeneralizedTime after (RFC 5280 §4.1.2.5). `der`'s
+/// `DateTime` starts at 1970, so earlier times are refused.
+pub(super) fn x509_time(t: OffsetDateTime) -> Result<Time, PkiError> {
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = u16::try_from(t.year())
+        .map_err(|_| PkiError::Invalid(format!("year {} cannot be encoded", t.year())))?;
+    let at = DateTime::new(
+        year,
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+    )?;
+    Ok(if year < 2050 {
+        Time::UtcTime(UtcTime::from_date_time(at)?)
+    } else {
+        Time::GeneralTime(GeneralizedTime::from_date_time(at))
+    })
 }
 
 fn key_id_only(id: &[u8]) -> Result<AuthorityKeyIdentifier, PkiError> {
@@ -653,27 +729,22 @@ pub(super) fn extension<T: Encode>(
     })
 }
 
-/// `SEQUENCE { tbs, algorithm, BIT STRING signature }`, optionally with one signature bit flipped.
+/// The signed structure around `tbs`, optionally with one signature bit flipped.
 pub(super) fn assemble_signed(
     tbs: &[u8],
-    algorithm: &[u8],
+    signature_algorithm: AlgorithmIdentifierOwned,
     mut signature: Vec<u8>,
     corrupt: bool,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, PkiError> {
     if corrupt && let Some(last) = signature.last_mut() {
         *last ^= 0x01;
     }
-    let mut bits = Vec::with_capacity(signature.len() + 1);
-    bits.push(0x00); // no unused bits
-    bits.extend_from_slice(&signature);
-    let bits = tlv(0x03, &bits);
-    let mut out = Vec::with_capacity(tbs.len() + algorithm.len() + bits.len() + 8);
-    out.push(0x30);
-    push_len(&mut out, tbs.len() + algorithm.len() + bits.len());
-    out.extend_from_slice(tbs);
-    out.extend_from_slice(algorithm);
-    out.extend_from_slice(&bits);
-    out
+    Ok(Signed {
+        tbs: AnyRef::try_from(tbs)?,
+        signature_algorithm,
+        signature: BitString::from_bytes(&signature)?,
+    }
+    .to_der()?)
 }
 
 /// `y-m-d h:mi:s` UTC. Every call site passes a valid constant (checked by the unit tests); an

@@ -1,13 +1,14 @@
 //! [`DistinguishedName`]: names encoded exactly as given, one attribute per RDN.
 
 use der::asn1::{ObjectIdentifier, PrintableStringRef, Utf8StringRef};
+use der::oid::db::rfc4519;
 use der::{Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 
 use super::Purpose;
 use super::der_writer::tlv;
-use crate::pki::{PkiError, oids};
+use crate::pki::PkiError;
 
 /// A directory-string attribute value and the ASN.1 string type it is encoded with.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -41,31 +42,34 @@ impl DistinguishedName {
     /// Appends `C=` as a PrintableString.
     #[must_use]
     pub fn country(self, code: &str) -> Self {
-        self.with(oids::AT_COUNTRY, DnValue::Printable(code.into()))
+        self.with(rfc4519::COUNTRY_NAME, DnValue::Printable(code.into()))
     }
 
     /// Appends `O=` as a UTF8String.
     #[must_use]
     pub fn organization(self, value: &str) -> Self {
-        self.with(oids::AT_ORGANIZATION, DnValue::Utf8(value.into()))
+        self.with(rfc4519::ORGANIZATION_NAME, DnValue::Utf8(value.into()))
     }
 
     /// Appends `OU=` as a UTF8String.
     #[must_use]
     pub fn organizational_unit(self, value: &str) -> Self {
-        self.with(oids::AT_ORGANIZATIONAL_UNIT, DnValue::Utf8(value.into()))
+        self.with(
+            rfc4519::ORGANIZATIONAL_UNIT_NAME,
+            DnValue::Utf8(value.into()),
+        )
     }
 
     /// Appends `L=` as a UTF8String.
     #[must_use]
     pub fn locality(self, value: &str) -> Self {
-        self.with(oids::AT_LOCALITY, DnValue::Utf8(value.into()))
+        self.with(rfc4519::LOCALITY_NAME, DnValue::Utf8(value.into()))
     }
 
     /// Appends `CN=` as a UTF8String.
     #[must_use]
     pub fn common_name(self, value: &str) -> Self {
-        self.with(oids::AT_COMMON_NAME, DnValue::Utf8(value.into()))
+        self.with(rfc4519::COMMON_NAME, DnValue::Utf8(value.into()))
     }
 
     /// The root CA name: `C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`.
