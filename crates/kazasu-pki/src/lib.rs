@@ -30,7 +30,7 @@
 //! ```
 //!
 //! RSA PKCS#1 v1.5 verification uses the pure-Rust `rsa` crate; the `aws-lc` feature switches it to
-//! `aws-lc-rs` (about five times faster, on par with OpenSSL) for keys of 2048 bits and more.
+//! `aws-lc-rs` (about 3.6 times faster: an assertion verifies in 51 µs instead of 185 µs in `cargo bench --bench pki`; on par with OpenSSL) for keys of 2048 bits and more.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod assertion;

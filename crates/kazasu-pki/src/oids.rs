@@ -1,4 +1,4 @@
-//! Object identifiers of the JPKI profile (`card.md` §6).
+//! Object identifiers of the JPKI profile.
 //!
 //! The PKIX and PKCS#1 identifiers this crate reads (`rsaEncryption`, `sha256WithRSAEncryption`,
 //! the RFC 5280 extensions and RFC 4519 attribute types) are not restated here: the code names

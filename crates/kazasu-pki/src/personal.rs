@@ -2,7 +2,7 @@
 //!
 //! They are `subjectAltName` `otherName` entries under `1.2.392.200149.8.5.5`, each a `UTF8String`:
 //! `.1` name, `.2` name substitute characters, `.3` sex, `.4` birth date (`EYYYYMMDD`), `.5` address,
-//! `.6` address substitute characters (`card.md` §6).
+//! `.6` address substitute characters.
 
 use der::Decode;
 use der::asn1::{ObjectIdentifier, Utf8StringRef};

@@ -213,8 +213,8 @@ fn signing_needs_the_pin_and_verifies_with_the_certificate() {
     assert_eq!(sw(&mut c, &sign), 0x6981);
 }
 
-/// card.md §4/§11: a VERIFY lasts until the card loses power. (Before issue 11 a warm reset cleared it;
-/// the specification says a reset or reconnect leaves the card verified.)
+/// A VERIFY lasts until the card loses power. (An earlier version cleared it on a warm reset;
+/// physical cards keep it across a reset or reconnect.)
 #[test]
 fn verification_survives_reset_but_not_power_off() {
     let mut c = card().card;

@@ -1,4 +1,4 @@
-//! The 券面 applications byte for byte as card.md §5, §5b and §8–§10 give them, checked with an
+//! The 券面 applications byte for byte as the physical card has them, checked with an
 //! independent reader, RSA and SHA-256 in the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -127,7 +127,7 @@ fn text_ap_files_are_laid_out_and_signed_as_specified() {
     let chip = card_key(&ef7[10..275]);
     assert_ne!(chip, sm, "the SM key is not the chip key");
 
-    // The chip key answers the challenge without any credential (§10): P2 00, no SELECT of 0013.
+    // The chip key answers the challenge without any credential: P2 00, no SELECT of 0013.
     let mut fresh = VirtualCardBuilder::new(0).build().unwrap().card;
     sw(&mut fresh, select_aid(&TEXT_AID));
     let (sig, s) = sign_challenge(&mut fresh, 0x00, b"verifier's own challenge");
@@ -243,7 +243,7 @@ fn visual_ap_files_are_laid_out_and_signed_as_specified() {
     ));
 }
 
-/// Which files each credential opens (§5, §5b, §8).
+/// Which files each credential opens.
 #[test]
 fn access_rules_per_key() {
     let issued = card();

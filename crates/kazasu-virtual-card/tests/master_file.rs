@@ -1,5 +1,5 @@
 //! The master file's GET DATA objects, the 共通AP record, the shared 個人番号カード用 PIN, CHANGE KEY,
-//! and JPKI signing / VERIFY with P2 = 80|id (card.md §3, §8, §9).
+//! and JPKI signing / VERIFY with P2 = 80|id.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! The JPKI-profile test PKI: certificates and CRLs parse, verify, follow card.md §6, and are
+//! The JPKI-profile test PKI: certificates and CRLs parse, verify, follow the JPKI profile, and are
 //! accepted by OpenSSL; the negative-test knobs do what they say.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,4 @@
-//! Secure messaging on the 券面事項入力補助AP (card.md §11), with the terminal side written here from the
+//! Secure messaging on the 券面事項入力補助AP (the spec's key transport, counter IV and failure codes), with the terminal side written here from the
 //! specification (AES, CBC and OAEP straight from RustCrypto, nothing from the crate's SM module).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

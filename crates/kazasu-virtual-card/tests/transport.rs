@@ -127,7 +127,7 @@ fn power_cycle_is_reported_and_forgets_the_pin() {
     );
 }
 
-/// card.md §4/§11: the transport's warm reset keeps the password verified; power-off clears it.
+/// The transport's warm reset keeps the password verified; power-off clears it.
 #[test]
 fn transport_reset_keeps_and_power_off_clears_the_password() {
     let issued = VirtualCardBuilder::new(0).build().unwrap();

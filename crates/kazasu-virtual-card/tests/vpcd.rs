@@ -66,7 +66,7 @@ fn control_messages_and_apdus() {
     frame(&mut pcscd, &hex::decode("0020008006414243313233").unwrap());
     assert_eq!(answer(&mut pcscd).unwrap(), vec![0x90, 0x00]);
     // A reset (what pcscd does for SCardDisconnect(SCARD_RESET_CARD)) keeps the password verified
-    // (card.md §11; before issue 11 it cleared it).
+    // (a VERIFY lasts until the card loses power).
     frame(&mut pcscd, &[0x02]);
     frame(
         &mut pcscd,

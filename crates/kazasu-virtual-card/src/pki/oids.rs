@@ -1,6 +1,6 @@
 //! Object identifiers used by the JPKI certificate and CRL profile.
 //!
-//! The JPKI-specific arcs (`1.2.392.200149.8.5…`) come from `kazasu-types` (`card.md` §6). The
+//! The JPKI-specific arcs (`1.2.392.200149.8.5…`) come from `kazasu-types`. The
 //! PKIX / PKCS#1 identifiers are named from `const-oid`'s database (`der::oid::db::rfc5280`,
 //! `rfc5912`, `rfc4519`; `x509-cert` turns the database on) rather than restated here.
 
