@@ -1,9 +1,9 @@
-//! Object identifiers of the JPKI profile (`card.md` §6) and the PKIX pieces this crate reads.
+//! Object identifiers of the JPKI and HPKI profiles and the PKIX pieces this crate reads.
 
 use der::asn1::ObjectIdentifier;
 
 pub use kazasu_types::oid::{
-    JPKI_ADDRESS, JPKI_ADDRESS_SUBSTITUTE, JPKI_AUTH_POLICY, JPKI_BIRTH_DATE, JPKI_NAME,
+    HC_ROLE, HPKI_POLICY_ARC, HPKI_ROLE_CODING_SCHEME, JPKI_ADDRESS, JPKI_ADDRESS_SUBSTITUTE, JPKI_AUTH_POLICY, JPKI_BIRTH_DATE, JPKI_NAME,
     JPKI_NAME_SUBSTITUTE, JPKI_SEX, JPKI_SIGN_POLICY,
 };
 
@@ -32,6 +32,12 @@ pub const AT_ORGANIZATIONAL_UNIT: ObjectIdentifier = ObjectIdentifier::new_unwra
 /// Attribute type `commonName` (CN).
 pub const AT_COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
+/// `subjectDirectoryAttributes` (HPKI: holds the hcRole attribute).
+pub const EXT_SUBJECT_DIRECTORY_ATTRIBUTES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.9");
+/// CRL `issuingDistributionPoint`.
+pub const EXT_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.28");
 /// `subjectKeyIdentifier`.
 pub const EXT_SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
 /// `keyUsage`.

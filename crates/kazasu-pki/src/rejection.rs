@@ -210,7 +210,7 @@ pub enum Rejection {
         subject: String,
         /// The purpose asked for.
         purpose: Purpose,
-        /// The policy OID the purpose needs.
+        /// The policy OID the purpose needs (for HPKI: `a policy under 1.2.392.100495.1.5`).
         expected: String,
         /// The policies present (empty when the extension is absent).
         found: Vec<String>,

@@ -466,6 +466,30 @@ impl Certificate {
         }
     }
 
+    /// The DER of the subjectDirectoryAttributes extension value, if present.
+    pub fn subject_directory_attributes_der(&self) -> Option<&[u8]> {
+        self.0.ext.subject_directory_attributes.as_deref()
+    }
+
+    /// The HPKI roles (hcRole actors) the certificate states: empty without subjectDirectoryAttributes
+    /// or without an hcRole attribute in it; [`Error::HcRole`] when the attribute is malformed.
+    pub fn hc_actors(&self) -> Result<Vec<crate::HcActor>, Error> {
+        match self.subject_directory_attributes_der() {
+            Some(der) => crate::hpki::parse_subject_directory_attributes(der),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The roles of [`Certificate::hc_actors`].
+    pub fn hc_roles(&self) -> Result<Vec<crate::HcRole>, Error> {
+        Ok(self.hc_actors()?.into_iter().map(|a| a.role).collect())
+    }
+
+    /// The DER of the cRLDistributionPoints extension value, if present.
+    pub fn crl_distribution_points_der(&self) -> Option<&[u8]> {
+        self.0.ext.crl_distribution_points.as_deref()
+    }
+
     /// The DER of the subjectAltName extension value (`GeneralNames`).
     pub fn subject_alt_name_der(&self) -> Option<&[u8]> {
         self.0.ext.subject_alt_name.as_deref()

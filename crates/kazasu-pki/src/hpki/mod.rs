@@ -1,0 +1,5 @@
+//! HPKI (healthcare PKI): the hcRole qualification and its verification.
+
+mod role;
+
+pub use role::{HcActor, HcRole, parse_hc_role_attribute, parse_subject_directory_attributes};
