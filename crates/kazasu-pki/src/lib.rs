@@ -66,7 +66,9 @@ pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
 pub use personal::{BirthDate, Era, PersonalData, Sex};
 pub use rejection::{Rejection, UnknownReason};
 pub use revocation::{CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
-pub use trust::{JLIS_ROOTS, JlisRoot, TrustStore};
+pub use trust::{
+    HPKI_INTERMEDIATES, HPKI_ROOT, HpkiCa, JLIS_ROOTS, JlisRoot, TrustStore, hpki_intermediates,
+};
 
 /// The `time` crate, whose `OffsetDateTime` this API takes and returns.
 pub use time;

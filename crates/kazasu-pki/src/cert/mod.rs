@@ -496,6 +496,11 @@ impl Certificate {
     }
 }
 
+/// Whether the certificate's subject is the MHLW HPKI root CA name.
+pub(crate) fn is_hpki_root(cert: &Certificate) -> bool {
+    name::is_hpki_root_name(cert.0.x509.tbs_certificate().subject())
+}
+
 /// The purpose of a J-LIS CA from its name.
 pub(crate) fn jpki_ca_purpose(cert: &Certificate) -> Option<Purpose> {
     jpki_ca_name_purpose(cert.0.x509.tbs_certificate().subject())

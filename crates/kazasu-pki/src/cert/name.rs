@@ -37,6 +37,27 @@ pub(super) fn jpki_ca_name_purpose(name: &Name) -> Option<Purpose> {
     }
 }
 
+/// The MHLW HPKI root CA name: `C=JP, O=Ministry of Health, Labour and Welfare, OU=Director-General
+/// for Policy Planning and Evaluation, OU=MHLW HPKI Root CA V2`.
+pub(super) fn is_hpki_root_name(name: &Name) -> bool {
+    let values: Vec<(ObjectIdentifier, Option<&str>)> = name
+        .iter()
+        .map(|atv| (atv.oid, string_value(&atv.value)))
+        .collect();
+    matches!(
+        values.as_slice(),
+        [
+            (c, Some("JP")),
+            (o, Some("Ministry of Health, Labour and Welfare")),
+            (ou1, Some("Director-General for Policy Planning and Evaluation")),
+            (ou2, Some("MHLW HPKI Root CA V2")),
+        ] if *c == oids::AT_COUNTRY
+            && *o == oids::AT_ORGANIZATION
+            && *ou1 == oids::AT_ORGANIZATIONAL_UNIT
+            && *ou2 == oids::AT_ORGANIZATIONAL_UNIT
+    )
+}
+
 /// The text of a directory string value (UTF8String, PrintableString, IA5String, TeletexString).
 fn string_value(value: &Any) -> Option<&str> {
     match value.tag() {
