@@ -61,7 +61,10 @@ pub use cert::{
 pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
 pub use crypto::{HashAlgorithm, SignatureAlgorithm};
 pub use error::Error;
-pub use hpki::{HcActor, HcRole, parse_hc_role_attribute, parse_subject_directory_attributes};
+pub use hpki::{
+    HcActor, HcRole, HpkiVerifier, Qualification, QualificationRejection, parse_hc_role_attribute,
+    parse_subject_directory_attributes,
+};
 pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
 pub use personal::{BirthDate, Era, PersonalData, Sex};
 pub use rejection::{Rejection, UnknownReason};

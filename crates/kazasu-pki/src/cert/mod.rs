@@ -378,6 +378,22 @@ impl Certificate {
         common_name(self.0.x509.tbs_certificate().subject())
     }
 
+    /// The first `serialNumber` (2.5.4.5) attribute of the subject (HPKI: the HPKI ID).
+    pub fn subject_serial_number(&self) -> Option<String> {
+        name::attribute(self.0.x509.tbs_certificate().subject(), crate::oids::AT_SERIAL_NUMBER)
+    }
+
+    /// The CN of the first directoryName in subjectAltName that has one (HPKI: the holder's name
+    /// in kanji; the subject carries it romanized). `None` when absent or undecodable.
+    pub fn alt_name_common_name(&self) -> Option<String> {
+        let der = self.subject_alt_name_der()?;
+        let names = x509_cert::ext::pkix::SubjectAltName::from_der(der).ok()?;
+        names.0.iter().find_map(|n| match n {
+            GeneralName::DirectoryName(name) => common_name(name),
+            _ => None,
+        })
+    }
+
     /// The opaque identity of a JPKI authentication certificate (its subject CN).
     pub fn auth_identity(&self) -> Option<String> {
         (self.0.kind == CertificateKind::JpkiAuthentication)

@@ -149,8 +149,13 @@ pub(super) fn directory_names(names: &[GeneralName]) -> Vec<String> {
 
 /// The first CN of a name as a string (UTF8String or PrintableString).
 pub(super) fn common_name(name: &Name) -> Option<String> {
+    attribute(name, oids::AT_COMMON_NAME)
+}
+
+/// The first value of attribute type `oid` in a name, as a string.
+pub(super) fn attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
     name.iter()
-        .filter(|atv| atv.oid == oids::AT_COMMON_NAME)
+        .filter(|atv| atv.oid == oid)
         .find_map(|atv| string_value(&atv.value).map(str::to_owned))
 }
 
