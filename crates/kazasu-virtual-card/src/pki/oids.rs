@@ -68,6 +68,37 @@ pub const EXT_EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwra
 pub const EXT_AUTHORITY_INFO_ACCESS: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
 
+/// Attribute type `serialNumber` (the HPKI holder subject carries the HPKI ID in it).
+pub const AT_SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
+/// Extension `subjectDirectoryAttributes` (the HPKI hcRole sits in it).
+pub const EXT_SUBJECT_DIRECTORY_ATTRIBUTES: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.9");
+/// CRL extension `issuingDistributionPoint` (critical in the HPKI root's ARLs).
+pub const EXT_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("2.5.29.28");
+/// Policy qualifier `id-qt-cps`.
+pub const QT_CPS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.2.1");
+/// The arc every HPKI certificate policy sits under.
+pub const HPKI_POLICY_ARC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5");
+/// Policy of the HPKI signature CAs (as in the public MEDIS and JMA signing CA certificates).
+pub const HPKI_SIGN_CA_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.3.1");
+/// Policy of the HPKI authentication CAs (as in the public MEDIS authentication CA certificate).
+pub const HPKI_AUTH_CA_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.3.1");
+/// Policy of an HPKI signature holder certificate (seen in a MEDIS sample certificate).
+pub const HPKI_SIGN_HOLDER_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.0.1");
+/// Policy the test PKI gives HPKI authentication holder certificates: the signature holder policy with
+/// the authentication branch (`.2`) of the CA policies. Modelled, not seen in a real certificate.
+pub const HPKI_AUTH_HOLDER_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.0.1");
+/// Attribute type `hcRole` of ISO 17090 (`id-hcpki-at-healthcareactor`).
+pub const HC_ROLE_ATTRIBUTE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.17090.0.1");
+/// The coding scheme of the Japanese HPKI role strings.
+pub const HPKI_ROLE_CODING_SCHEME: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.6.1.1");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +125,14 @@ mod tests {
         );
         assert_eq!(EXT_CRL_NUMBER, pkix::CrlNumber::OID);
         assert_eq!(EXT_CRL_REASON, pkix::CrlReason::OID);
+        assert_eq!(
+            EXT_SUBJECT_DIRECTORY_ATTRIBUTES,
+            pkix::SubjectDirectoryAttributes::OID
+        );
+        assert_eq!(
+            EXT_ISSUING_DISTRIBUTION_POINT,
+            pkix::crl::dp::IssuingDistributionPoint::OID
+        );
         assert!(
             JPKI_NAME
                 .as_bytes()
