@@ -56,7 +56,7 @@ fn signed_by(der: &[u8], key: &rsa::PrivateKey) -> bool {
     vk.verify(&tbs_bytes(der), &sig).is_ok()
 }
 
-fn ext<'a>(cert: &'a Certificate, oid: ObjectIdentifier) -> Option<&'a x509_cert::ext::Extension> {
+fn ext(cert: &Certificate, oid: ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
     cert.tbs_certificate()
         .extensions()
         .and_then(|e| e.iter().find(|x| x.extn_id == oid))
@@ -613,5 +613,386 @@ fn verification_material_is_current() {
         assert!(crl.tbs_cert_list.revoked_certificates.is_none());
         let next = crl.tbs_cert_list.next_update.unwrap().to_unix_duration();
         assert!(next.as_secs() > at.unix_timestamp() as u64);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HPKI card, literal bytes.
+
+mod card {
+    use super::*;
+    use kazasu_virtual_card::card::HPKI_ATR;
+    use kazasu_virtual_card::{HpkiCardBuilder, IssuedHpkiCard, VirtualCard};
+    use rsa::pkcs8::DecodePublicKey;
+    use sha2::Digest;
+
+    const SELECT_SIGN_AP: &str = "00A4040C10E828BD080FA000000391000000000001";
+    const SELECT_AUTH_AP: &str = "00A4040C10E828BD080FA000000391000000000002";
+    const SELECT_JPKI_AP: &str = "00A4040C0AD392F000260100000001";
+    const SELECT_PIN: &str = "00A4020C020002";
+    const SELECT_KEY: &str = "00A4020C02000C";
+    const SELECT_CERT: &str = "00A4020C020016";
+    const PIN_STATUS: &str = "00200088";
+    const VERIFY_1234: &str = "002000880431323334";
+    const VERIFY_9999: &str = "002000880439393939";
+    const SHA256_PREFIX: &str = "3031300D060960864801650304020105000420";
+
+    fn send(card: &mut VirtualCard, apdu: &str) -> (Vec<u8>, u16) {
+        let r = card.process(&hex::decode(apdu).unwrap());
+        let (data, sw) = r.split_at(r.len() - 2);
+        (data.to_vec(), u16::from_be_bytes([sw[0], sw[1]]))
+    }
+
+    fn sw(card: &mut VirtualCard, apdu: &str) -> u16 {
+        send(card, apdu).1
+    }
+
+    fn issued() -> IssuedHpkiCard {
+        HpkiCardBuilder::new(0).build().unwrap()
+    }
+
+    fn der_len(bytes: &[u8]) -> usize {
+        assert_eq!(bytes[0], 0x30);
+        assert_eq!(bytes[1], 0x82);
+        4 + usize::from(u16::from_be_bytes([bytes[2], bytes[3]]))
+    }
+
+    fn aps() -> [(&'static str, HpkiAp); 2] {
+        [
+            (SELECT_SIGN_AP, HpkiAp::Signature),
+            (SELECT_AUTH_AP, HpkiAp::Authentication),
+        ]
+    }
+
+    #[test]
+    fn selects_both_aps_and_nothing_of_jpki() {
+        let mut i = issued();
+        assert_eq!(i.card.atr(), HPKI_ATR);
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_AUTH_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_JPKI_AP), 0x6A82);
+        // Both AIDs with the last byte changed are unknown.
+        assert_eq!(
+            sw(&mut i.card, "00A4040C10E828BD080FA000000391000000000003"),
+            0x6A82
+        );
+        // A JPKI card does not know the HPKI APs.
+        let mut jpki = kazasu_virtual_card::VirtualCardBuilder::new(0)
+            .build()
+            .unwrap()
+            .card;
+        assert_eq!(sw(&mut jpki, SELECT_SIGN_AP), 0x6A82);
+        assert_eq!(sw(&mut jpki, SELECT_AUTH_AP), 0x6A82);
+        // EFs of the AP.
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        for ef in [SELECT_PIN, SELECT_KEY, SELECT_CERT] {
+            assert_eq!(sw(&mut i.card, ef), 0x9000, "{ef}");
+        }
+        assert_eq!(sw(&mut i.card, "00A4020C02000A"), 0x6A82);
+        // An AP left off the card is not found.
+        let mut half = HpkiCardBuilder::new(0)
+            .without_authentication_ap()
+            .build()
+            .unwrap();
+        assert_eq!(sw(&mut half.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut half.card, SELECT_AUTH_AP), 0x6A82);
+    }
+
+    #[test]
+    fn certificates_read_without_pin_short_and_extended() {
+        let mut i = issued();
+        for (select, ap) in aps() {
+            let want = match ap {
+                HpkiAp::Signature => i.credentials.sign_certificate.clone(),
+                HpkiAp::Authentication => i.credentials.auth_certificate.clone(),
+            };
+            assert_eq!(sw(&mut i.card, select), 0x9000);
+            assert_eq!(sw(&mut i.card, SELECT_CERT), 0x9000);
+            // Header first, like the peers do.
+            let (head, s) = send(&mut i.card, "00B0000004");
+            assert_eq!(s, 0x9000);
+            assert_eq!(head, want[..4]);
+            let total = der_len(&head);
+            // Extended Le: the whole file (certificate and filler) in one APDU.
+            let (whole, s) = send(&mut i.card, "00B00000000000");
+            assert_eq!(s, 0x9000);
+            assert_eq!(&whole[..total], &want[..]);
+            assert!(whole[total..].iter().all(|b| *b == 0xFF));
+            // 256-byte chunks with short Le.
+            let mut chunks = Vec::new();
+            while chunks.len() < total {
+                let off = u16::try_from(chunks.len()).unwrap();
+                let (d, s) = send(&mut i.card, &format!("00B0{off:04X}00"));
+                assert_eq!(s, 0x9000);
+                assert_eq!(d.len(), 256.min(whole.len() - chunks.len()));
+                chunks.extend(d);
+            }
+            assert_eq!(&chunks[..total], &want[..]);
+            // Past the end.
+            let end = u16::try_from(whole.len()).unwrap();
+            assert_ne!(sw(&mut i.card, &format!("00B0{end:04X}01")), 0x9000);
+            // The certificate on the card is the holder's, signed by the CA of its AP.
+            parse(&want);
+            assert!(signed_by(&want, &i.pki.ca(ap).key));
+        }
+        // Nothing was verified on the way.
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C5);
+    }
+
+    #[test]
+    fn short_only_card_refuses_extended_le() {
+        let mut i = HpkiCardBuilder::new(1)
+            .extended_apdus(false)
+            .build()
+            .unwrap();
+        assert_eq!(sw(&mut i.card, SELECT_AUTH_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_CERT), 0x9000);
+        assert_ne!(sw(&mut i.card, "00B00000000000"), 0x9000);
+        assert_eq!(sw(&mut i.card, "00B0000000"), 0x9000);
+    }
+
+    #[test]
+    fn verify_uses_p2_88_counts_and_blocks() {
+        for (select, ap) in aps() {
+            let mut i = issued();
+            assert_eq!(i.tries, 5);
+            assert_eq!(sw(&mut i.card, select), 0x9000);
+            assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+            // The empty VERIFY reads the counter and spends nothing.
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C5);
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C5);
+            // The JPKI P2 is wrong here and spends nothing.
+            assert_eq!(sw(&mut i.card, "002000800431323334"), 0x6A86);
+            assert_eq!(sw(&mut i.card, "00200080"), 0x6A86);
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C5);
+            // Wrong PIN counts down; the right one restores the counter.
+            assert_eq!(sw(&mut i.card, VERIFY_9999), 0x63C4);
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C4);
+            assert_eq!(sw(&mut i.card, VERIFY_1234), 0x9000);
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x9000);
+            assert_eq!(
+                i.card
+                    .tries_left(&ap.aid(), kazasu_virtual_card::pki::HPKI_PIN_EF),
+                Some(5)
+            );
+            // Power off: not verified any more, counter kept.
+            i.card.power_cycle();
+            assert_eq!(sw(&mut i.card, select), 0x9000);
+            assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C5);
+            // Five wrong tries block; the fifth answers 63C0.
+            for left in (0..5u16).rev() {
+                assert_eq!(sw(&mut i.card, VERIFY_9999), 0x63C0 | left);
+            }
+            assert_eq!(sw(&mut i.card, PIN_STATUS), 0x6984);
+            assert_eq!(sw(&mut i.card, VERIFY_1234), 0x6984);
+            assert_eq!(
+                i.card
+                    .tries_left(&ap.aid(), kazasu_virtual_card::pki::HPKI_PIN_EF),
+                Some(0)
+            );
+        }
+    }
+
+    #[test]
+    fn the_two_pins_are_separate() {
+        let mut i = HpkiCardBuilder::new(0)
+            .pins("1234", "87654321")
+            .tries(3)
+            .build()
+            .unwrap();
+        assert_eq!(sw(&mut i.card, SELECT_AUTH_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C3);
+        assert_eq!(sw(&mut i.card, VERIFY_1234), 0x63C2);
+        assert_eq!(sw(&mut i.card, "00200088083837363534333231"), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        assert_eq!(sw(&mut i.card, PIN_STATUS), 0x63C3);
+        // PINs outside 4–8 digits are refused when building.
+        assert!(HpkiCardBuilder::new(0).pin("123").build().is_err());
+        assert!(HpkiCardBuilder::new(0).pin("123456789").build().is_err());
+        assert!(HpkiCardBuilder::new(0).pin("12a4").build().is_err());
+    }
+
+    #[test]
+    fn signs_after_verify_with_the_certified_key() {
+        for (select, ap) in aps() {
+            let mut i = issued();
+            let digest = Sha256::digest(b"referral letter");
+            let apdu = format!("802A008033{SHA256_PREFIX}{}00", hex::encode(digest));
+            assert_eq!(sw(&mut i.card, select), 0x9000);
+            assert_eq!(sw(&mut i.card, SELECT_KEY), 0x9000);
+            // Without the PIN: security status not satisfied.
+            assert_eq!(sw(&mut i.card, &apdu), 0x6982);
+            assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+            assert_eq!(sw(&mut i.card, VERIFY_1234), 0x9000);
+            assert_eq!(sw(&mut i.card, SELECT_KEY), 0x9000);
+            let (signature, s) = send(&mut i.card, &apdu);
+            assert_eq!(s, 0x9000);
+            assert_eq!(signature.len(), 256);
+            // Check it with the public key of the certificate read from the card.
+            assert_eq!(sw(&mut i.card, SELECT_CERT), 0x9000);
+            let (file, _) = send(&mut i.card, "00B00000000000");
+            let cert = parse(&file[..der_len(&file)]);
+            let spki = cert
+                .tbs_certificate()
+                .subject_public_key_info()
+                .to_der()
+                .unwrap();
+            let public = rsa::PublicKey::from_public_key_der(&spki).unwrap();
+            let vk = VerifyingKey::<Sha256>::new(public);
+            vk.verify(
+                b"referral letter",
+                &Signature::try_from(&signature[..]).unwrap(),
+            )
+            .unwrap_or_else(|e| panic!("{ap:?}: {e}"));
+        }
+    }
+
+    #[test]
+    fn selecting_the_other_ap_drops_the_verification() {
+        let mut i = issued();
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        assert_eq!(sw(&mut i.card, VERIFY_1234), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_AUTH_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_KEY), 0x9000);
+        let digest = Sha256::digest(b"x");
+        let apdu = format!("802A008033{SHA256_PREFIX}{}00", hex::encode(digest));
+        assert_eq!(sw(&mut i.card, &apdu), 0x6982);
+    }
+
+    #[test]
+    fn change_reference_data_uses_p2_88() {
+        let mut i = issued();
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        // Not verified yet.
+        assert_eq!(sw(&mut i.card, "0024018806313132323333"), 0x6982);
+        assert_eq!(sw(&mut i.card, VERIFY_1234), 0x9000);
+        assert_eq!(sw(&mut i.card, "002401800431313131"), 0x6A86);
+        // Too short for 4–8 digits.
+        assert_eq!(sw(&mut i.card, "0024018803313131"), 0x6A80);
+        assert_eq!(sw(&mut i.card, "0024018806313132323333"), 0x9000);
+        i.card.power_cycle();
+        assert_eq!(sw(&mut i.card, SELECT_SIGN_AP), 0x9000);
+        assert_eq!(sw(&mut i.card, SELECT_PIN), 0x9000);
+        assert_eq!(sw(&mut i.card, VERIFY_1234), 0x63C4);
+        assert_eq!(sw(&mut i.card, "0020008806313132323333"), 0x9000);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// vpcd: a JPKI card in slot 0 and an HPKI card in slot 1 at the same time.
+
+mod vpcd_slots {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use kazasu_virtual_card::card::{ATR, HPKI_ATR};
+    use kazasu_virtual_card::vpcd::{ServeEnd, VpcdOptions, serve};
+    use kazasu_virtual_card::{HpkiCardBuilder, SharedCard, VirtualCardBuilder};
+
+    fn frame(stream: &mut TcpStream, payload: &[u8]) {
+        let mut f = u16::try_from(payload.len()).unwrap().to_be_bytes().to_vec();
+        f.extend_from_slice(payload);
+        stream.write_all(&f).unwrap();
+    }
+
+    fn answer(stream: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).unwrap();
+        let mut payload = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut payload).unwrap();
+        payload
+    }
+
+    fn exchange(stream: &mut TcpStream, apdu: &str) -> Vec<u8> {
+        frame(stream, &hex::decode(apdu).unwrap());
+        answer(stream)
+    }
+
+    #[test]
+    fn slot_one_is_port_35964() {
+        assert_eq!(VpcdOptions::slot(0).address, "127.0.0.1:35963");
+        assert_eq!(VpcdOptions::slot(1).address, "127.0.0.1:35964");
+    }
+
+    #[test]
+    fn a_jpki_card_and_an_hpki_card_in_two_readers() {
+        let jpki: SharedCard =
+            Arc::new(Mutex::new(VirtualCardBuilder::new(0).build().unwrap().card));
+        let hpki: SharedCard = Arc::new(Mutex::new(HpkiCardBuilder::new(0).build().unwrap().card));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut readers = Vec::new();
+        let mut handles = Vec::new();
+        for card in [jpki, hpki] {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let options = VpcdOptions {
+                address: listener.local_addr().unwrap().to_string(),
+                connect_timeout: Duration::from_secs(10),
+                reconnect: false,
+            };
+            let s = Arc::clone(&stop);
+            handles.push(std::thread::spawn(move || {
+                serve(&card, &options, &s).unwrap()
+            }));
+            readers.push(listener);
+        }
+        let mut slot0 = readers[0].accept().unwrap().0;
+        let mut slot1 = readers[1].accept().unwrap().0;
+        for s in [&slot0, &slot1] {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        }
+        frame(&mut slot0, &[0x01]);
+        frame(&mut slot1, &[0x01]);
+        frame(&mut slot0, &[0x04]);
+        assert_eq!(answer(&mut slot0), ATR.to_vec());
+        frame(&mut slot1, &[0x04]);
+        assert_eq!(answer(&mut slot1), HPKI_ATR.to_vec());
+        // Interleaved: each reader holds its own card.
+        assert_eq!(
+            exchange(&mut slot1, "00A4040C10E828BD080FA000000391000000000002"),
+            [0x90, 0x00]
+        );
+        assert_eq!(
+            exchange(&mut slot0, "00A4040C10E828BD080FA000000391000000000002"),
+            [0x6A, 0x82]
+        );
+        assert_eq!(
+            exchange(&mut slot0, "00A4040C0AD392F000260100000001"),
+            [0x90, 0x00]
+        );
+        assert_eq!(
+            exchange(&mut slot1, "00A4040C0AD392F000260100000001"),
+            [0x6A, 0x82]
+        );
+        assert_eq!(
+            exchange(&mut slot1, "00A4040C10E828BD080FA000000391000000000001"),
+            [0x90, 0x00]
+        );
+        assert_eq!(exchange(&mut slot1, "00A4020C020002"), [0x90, 0x00]);
+        assert_eq!(exchange(&mut slot1, "00200088"), [0x63, 0xC5]);
+        assert_eq!(exchange(&mut slot1, "002000880431323334"), [0x90, 0x00]);
+        assert_eq!(exchange(&mut slot1, "00A4020C020016"), [0x90, 0x00]);
+        let cert = exchange(&mut slot1, "00B0000004");
+        assert_eq!(&cert[..2], &[0x30, 0x82]);
+        assert_eq!(&cert[4..], &[0x90, 0x00]);
+        stop.store(true, Ordering::Relaxed);
+        drop(slot0);
+        drop(slot1);
+        for h in handles {
+            let end = h.join().unwrap();
+            assert!(
+                matches!(end, ServeEnd::Stopped | ServeEnd::Disconnected),
+                "{end:?}"
+            );
+        }
     }
 }

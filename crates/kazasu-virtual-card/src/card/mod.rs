@@ -49,6 +49,7 @@
 mod commands;
 mod faults;
 pub(crate) mod fs;
+mod hpki;
 pub mod sm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,6 +59,7 @@ use rsa::PrivateKey;
 use zeroize::Zeroizing;
 
 pub use faults::{Answer, FaultPlan};
+pub use hpki::{HPKI_ATR, HPKI_DEFAULT_TRIES, HpkiApContents, HpkiCardContents};
 
 use crate::kenmen::{TextApFiles, VisualApFiles};
 use fs::{Access, Application, Pin, PinFormat, with_filler};
@@ -230,6 +232,7 @@ impl Session {
 /// The virtual card.
 pub struct VirtualCard {
     config: CardConfig,
+    atr: &'static [u8],
     apps: Vec<Application>,
     shared_pins: Vec<Pin>,
     get_data: BTreeMap<u16, Vec<u8>>,
@@ -376,6 +379,7 @@ impl VirtualCard {
 
         Self {
             config,
+            atr: &ATR,
             apps,
             shared_pins,
             get_data,
@@ -402,7 +406,7 @@ impl VirtualCard {
 
     /// The ATR.
     pub fn atr(&self) -> &'static [u8] {
-        &ATR
+        self.atr
     }
 
     /// Commands received since creation (including those lost to faults).

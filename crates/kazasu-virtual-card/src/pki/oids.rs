@@ -129,7 +129,11 @@ mod tests {
             EXT_SUBJECT_DIRECTORY_ATTRIBUTES,
             pkix::SubjectDirectoryAttributes::OID
         );
-        assert_eq!(
+        // x509-cert 0.3.0 associates IssuingDistributionPoint with id-pe-subjectInfoAccess
+        // (1.3.6.1.5.5.7.1.11), not RFC 5280's id-ce-issuingDistributionPoint: look the extension up
+        // by our OID, never with `get_extension::<IssuingDistributionPoint>()`.
+        assert_eq!(EXT_ISSUING_DISTRIBUTION_POINT.to_string(), "2.5.29.28");
+        assert_ne!(
             EXT_ISSUING_DISTRIBUTION_POINT,
             pkix::crl::dp::IssuingDistributionPoint::OID
         );
