@@ -180,8 +180,9 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     for path in &args.crl {
         let data = read_limited(path, MAX_CRL_FILE, "CRL")?;
         crls.add(
-            Crl::parse_vec(data)
-                .map_err(|e| Failure::usage(format!("{}: not a usable CRL: {e}", path.display())))?,
+            Crl::parse_vec(data).map_err(|e| {
+                Failure::usage(format!("{}: not a usable CRL: {e}", path.display()))
+            })?,
         );
     }
     let verifier = if args.trust.is_empty() {
@@ -205,7 +206,10 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let roles: Vec<HcRole> = args
         .role
         .iter()
-        .map(|r| r.parse().unwrap_or_else(|e: std::convert::Infallible| match e {}))
+        .map(|r| {
+            r.parse()
+                .unwrap_or_else(|e: std::convert::Infallible| match e {})
+        })
         .collect();
     match verifier.verify_qualification(&cert, &intermediates, at, &roles) {
         Ok(q) => {

@@ -158,7 +158,10 @@ impl TrustStore {
         static PARSED: OnceLock<Result<TrustStore, Error>> = OnceLock::new();
         PARSED
             .get_or_init(|| {
-                Ok(TrustStore::new().with_for(Certificate::from_pem(HPKI_ROOT.pem)?, Purpose::HPKI))
+                Ok(
+                    TrustStore::new()
+                        .with_for(Certificate::from_pem(HPKI_ROOT.pem)?, Purpose::HPKI),
+                )
             })
             .clone()
     }

@@ -106,9 +106,7 @@ fn baseline_signature_certificate_proves_a_medical_doctor() {
     let f = Fixture::new();
     let h = doctor();
     let cert = f.holder(&h, HpkiAp::Signature);
-    let q = f
-        .verify(f.crls(), &cert, &[HcRole::MedicalDoctor])
-        .unwrap();
+    let q = f.verify(f.crls(), &cert, &[HcRole::MedicalDoctor]).unwrap();
     assert_eq!(q.roles, [HcRole::MedicalDoctor]);
     assert_eq!(q.matched_roles, [HcRole::MedicalDoctor]);
     assert_eq!(q.purpose, Purpose::HpkiSignature);
@@ -216,7 +214,10 @@ fn no_hc_role_is_role_missing() {
     let mut h = doctor();
     h.hc_role = false;
     let err = f.reject(&f.holder(&h, HpkiAp::Signature), &[]);
-    assert!(matches!(err, QualificationRejection::RoleMissing { .. }), "{err:?}");
+    assert!(
+        matches!(err, QualificationRejection::RoleMissing { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -239,7 +240,10 @@ fn another_coding_scheme_is_role_malformed() {
     let mut h = doctor();
     h.coding_scheme = vc::x509_cert::der::asn1::ObjectIdentifier::new_unwrap("1.2.3.4");
     let err = f.reject(&f.holder(&h, HpkiAp::Signature), &[]);
-    assert!(matches!(err, QualificationRejection::RoleMalformed { .. }), "{err:?}");
+    assert!(
+        matches!(err, QualificationRejection::RoleMalformed { .. }),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "role_malformed");
 }
 
@@ -302,7 +306,10 @@ fn an_expired_holder_is_expired() {
     h.not_after = at() - Duration::days(1);
     h.not_before = at() - Duration::days(400);
     let err = f.reject(&f.holder(&h, HpkiAp::Signature), &[]);
-    assert!(matches!(err, QualificationRejection::Expired { .. }), "{err:?}");
+    assert!(
+        matches!(err, QualificationRejection::Expired { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -319,8 +326,10 @@ fn a_holder_revoked_by_the_ca_crl() {
     let f = Fixture::new();
     let h = doctor();
     let cert = f.holder(&h, HpkiAp::Signature);
-    let spec = CrlSpec::valid_at(at())
-        .revoke(RevokedEntry::from_bytes(cert.serial(), at() - Duration::days(3)));
+    let spec = CrlSpec::valid_at(at()).revoke(RevokedEntry::from_bytes(
+        cert.serial(),
+        at() - Duration::days(3),
+    ));
     let err = f
         .verify(f.crls_with(&spec, &f.good_arl()), &cert, &[])
         .unwrap_err();
@@ -439,7 +448,10 @@ fn a_stale_ca_crl_is_revocation_unknown() {
         .unwrap_err();
     match err {
         QualificationRejection::RevocationUnknown { reason, .. } => {
-            assert!(matches!(reason, UnknownReason::CrlExpired { .. }), "{reason:?}");
+            assert!(
+                matches!(reason, UnknownReason::CrlExpired { .. }),
+                "{reason:?}"
+            );
         }
         other => panic!("{other:?}"),
     }

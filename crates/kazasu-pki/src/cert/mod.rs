@@ -380,7 +380,10 @@ impl Certificate {
 
     /// The first `serialNumber` (2.5.4.5) attribute of the subject (HPKI: the HPKI ID).
     pub fn subject_serial_number(&self) -> Option<String> {
-        name::attribute(self.0.x509.tbs_certificate().subject(), crate::oids::AT_SERIAL_NUMBER)
+        name::attribute(
+            self.0.x509.tbs_certificate().subject(),
+            crate::oids::AT_SERIAL_NUMBER,
+        )
     }
 
     /// The CN of the first directoryName in subjectAltName that has one (HPKI: the holder's name
