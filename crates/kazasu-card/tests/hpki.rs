@@ -159,8 +159,8 @@ fn signatures_verify_with_the_certificate_key() {
         b"x",
         sig.as_bytes(),
     );
-    let di = DigestInfo::from_der(DigestInfo::of_message(HashAlgorithm::Sha512, b"y").as_der())
-        .unwrap();
+    let di =
+        DigestInfo::from_der(DigestInfo::of_message(HashAlgorithm::Sha512, b"y").as_der()).unwrap();
     let sig = hpki
         .sign(HpkiAp::Signature, &pin(), &di, LastTry::Refuse)
         .unwrap();
@@ -197,7 +197,10 @@ fn pin_status_spends_nothing() {
     assert_eq!(s.sign, Some(PinStatus::TriesLeft(full)));
     assert_eq!(
         s.auth,
-        Some(PinStatus::TriesLeft(tries(&f.transport, HpkiAp::Authentication)))
+        Some(PinStatus::TriesLeft(tries(
+            &f.transport,
+            HpkiAp::Authentication
+        )))
     );
     for _ in 0..3 {
         hpki.pin_status(HpkiAp::Signature).unwrap();
@@ -249,7 +252,11 @@ fn wrong_pins_count_last_try_is_refused_then_blocked() {
         hpki.sign_message(ap, &pin(), HashAlgorithm::Sha256, b"m", LastTry::Refuse),
         Err(CardError::LastTryRefused { .. })
     ));
-    assert_eq!(hpki.session().stats().commands - before, 2, "two counter reads");
+    assert_eq!(
+        hpki.session().stats().commands - before,
+        2,
+        "two counter reads"
+    );
     assert_eq!(tries(&t, ap), 1);
 
     // Spending it on purpose with a wrong PIN blocks the PIN.
@@ -325,13 +332,7 @@ fn detection_tells_the_cards_apart_without_spending_anything() {
     ));
 
     assert_eq!(
-        CardKind::hint_from_atr(
-            VirtualCardBuilder::new(0)
-                .build()
-                .unwrap()
-                .card
-                .atr()
-        ),
+        CardKind::hint_from_atr(VirtualCardBuilder::new(0).build().unwrap().card.atr()),
         CardKind::MyNumber
     );
     assert_eq!(
