@@ -1,5 +1,5 @@
 //! Writes the virtual card's HPKI test chain (root, signature CA, a Medical Doctor's signature
-//! certificate, the CA's CRL and the root's SARL, current at `--at` below) as PEM into a directory,
+//! certificate, the CA's CRL and the root's SARL and RARL, current at `--at` below) as PEM into a directory,
 //! for `benches/hpki-ratios.sh`, which times `kazasu hpki verify` against `openssl verify -crl_check`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,6 +35,12 @@ fn main() {
             "sarl.pem",
             "X509 CRL",
             pki.arl(ArlKind::Sarl, &spec, IdpScope::OnlyCaCerts)
+                .unwrap(),
+        ),
+        (
+            "rarl.pem",
+            "X509 CRL",
+            pki.arl(ArlKind::Rarl, &spec, IdpScope::OnlyCaCerts)
                 .unwrap(),
         ),
     ];
