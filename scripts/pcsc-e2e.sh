@@ -49,7 +49,7 @@ cargo build --locked -q -p kazasu-cli --features pcsc
 # A copy of this build: the shared target/debug/kazasu may be rebuilt with other features meanwhile.
 cp "${CARGO_TARGET_DIR:-target}/debug/kazasu" "$WORK/kazasu"
 KAZASU=$WORK/kazasu
-cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card --test no_pcscd --no-run
+cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card --test hpki --test no_pcscd --no-run
 
 # A pcscd that runs (an exited one waiting to be reaped does not count).
 running_pcscd() {
@@ -73,7 +73,8 @@ else
     echo "pcsc-e2e: started pcscd (pid $PCSCD_PID)"
 fi
 
-"$KAZASU" virtual-card serve --vpcd 127.0.0.1:35963 --export-pki "$WORK/pki" >"$WORK/card.log" 2>&1 &
+# The My Number Card in slot 0 (Virtual PCD 00 00), the HPKI card in slot 1 (Virtual PCD 00 01).
+"$KAZASU" virtual-card serve --vpcd 127.0.0.1:35963 --hpki --export-pki "$WORK/pki" >"$WORK/card.log" 2>&1 &
 CARD_PID=$!
 
 # Wait until the reader reports a card.
@@ -116,8 +117,8 @@ echo "pcsc-e2e: kazasu readers"
 "$KAZASU" readers | tee "$WORK/readers.txt"
 grep -E "^Virtual PCD 00 00 +card +ATR 3BE000FF8131FE4514$" "$WORK/readers.txt" >/dev/null ||
     fail "kazasu readers does not show the card in Virtual PCD 00 00"
-grep -E "^Virtual PCD 00 01 +empty$" "$WORK/readers.txt" >/dev/null ||
-    fail "kazasu readers does not show Virtual PCD 00 01 empty"
+grep -E "^Virtual PCD 00 01 +card +ATR [0-9A-F]+$" "$WORK/readers.txt" >/dev/null ||
+    fail "kazasu readers does not show the HPKI card in Virtual PCD 00 01"
 "$KAZASU" readers --json >"$WORK/readers.json"
 grep -q '"name":"Virtual PCD 00 00"' "$WORK/readers.json" && grep -q '"has_card":true' "$WORK/readers.json" &&
     grep -q '"atr":"3BE000FF8131FE4514"' "$WORK/readers.json" || { cat "$WORK/readers.json"; fail "kazasu readers --json"; }
@@ -154,6 +155,31 @@ rc=$?
 set -e
 [ "$rc" = 1 ] || { cat "$WORK/genuine-test.err"; fail "a test card without --allow-test-hierarchy exited $rc"; }
 
+echo "pcsc-e2e: kazasu card hpki … through the reader (the HPKI card in Virtual PCD 00 01)"
+H="Virtual PCD 00 01"
+for _ in $(seq 100); do
+    opensc-tool --list-readers 2>/dev/null | grep "$H" | grep -q Yes && break
+    sleep 0.2
+done
+"$KAZASU" card hpki status --reader "$H" --json >"$WORK/hpki-status.json" || fail "kazasu card hpki status --reader"
+grep -q '"card":"HPKI card"' "$WORK/hpki-status.json" && grep -q '"sign_pin":{[^}]*"tries_left"' "$WORK/hpki-status.json" ||
+    { cat "$WORK/hpki-status.json"; fail "kazasu card hpki status through pcscd"; }
+for which in sign auth; do
+    "$KAZASU" card hpki cert "$which" --reader "$H" --out "$WORK/card-hpki-$which.der" || fail "kazasu card hpki cert $which --reader"
+    cmp -s "$WORK/card-hpki-$which.der" "$WORK/pki/hpki-$which.der" || fail "kazasu card hpki cert $which differs from the card's certificate"
+done
+echo 1234 | "$KAZASU" card hpki sign --reader "$H" --in "$WORK/data" --out "$WORK/hpki.sig" --pin-stdin ||
+    fail "kazasu card hpki sign --reader"
+openssl x509 -inform DER -in "$WORK/pki/hpki-sign.der" -pubkey -noout >"$WORK/hpki-pub.pem"
+openssl dgst -sha256 -verify "$WORK/hpki-pub.pem" -signature "$WORK/hpki.sig" "$WORK/data" >/dev/null ||
+    fail "openssl rejects the HPKI signature kazasu made through pcscd"
+set +e
+"$KAZASU" card hpki status --reader "$R" 2>"$WORK/hpki-wrong-card.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q "My Number Card, not an HPKI card" "$WORK/hpki-wrong-card.err" ||
+    { cat "$WORK/hpki-wrong-card.err"; fail "kazasu card hpki on the My Number Card exited $rc"; }
+
 # The オンライン資格確認 terminal double: a clinic system registers a 照会番号 by file (serve), then the
 # patient touches the card in the reader (touch); the face result carries the qualification and the 照会番号.
 echo "pcsc-e2e: kazasu onshi serve, then touch through the reader"
@@ -185,8 +211,8 @@ echo "pcsc-e2e: onshi serve/touch passed in $(( ($(date +%s%N) - ONSHI_START) / 
 
 # The tests put their own cards into the vpcd readers: take the CLI's card out first.
 stop_card
-echo "pcsc-e2e: kazasu-pcsc tests through pcscd (the transport; every kazasu-card operation)"
-cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card -- --test-threads=1
+echo "pcsc-e2e: kazasu-pcsc tests through pcscd (the transport; every kazasu-card operation; the HPKI card)"
+cargo test --locked -q -p kazasu-pcsc --all-features --test pcscd --test card --test hpki -- --test-threads=1
 
 if [ -n "$PCSCD_PID" ]; then
     stop_pcscd

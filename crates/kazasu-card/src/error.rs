@@ -26,7 +26,7 @@ pub enum CardError {
         tries_left: u8,
     },
     /// The secret is blocked (`63C0`, `6984` or `6983`).
-    #[error("the {kind} is blocked; only the issuing municipal office can reset it")]
+    #[error("the {kind} is blocked; {}", reset_hint(*.kind))]
     Blocked {
         /// Which secret.
         kind: SecretKind,
@@ -117,6 +117,14 @@ impl CardError {
                 | CardError::Verification(_)
                 | CardError::SecureMessaging(_)
         )
+    }
+}
+
+/// Who can unblock a secret: JPKI secrets only the municipal office, HPKI PINs the card's issuer.
+fn reset_hint(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::HpkiPin => "only the card's certification authority can reset it",
+        _ => "only the issuing municipal office can reset it",
     }
 }
 

@@ -103,6 +103,8 @@ macro_rules! certificate_type {
     };
 }
 
+pub(crate) use certificate_type;
+
 certificate_type!(
     /// The authentication certificate (利用者証明用電子証明書): no personal data, an opaque subject.
     AuthCertificate
@@ -125,6 +127,11 @@ certificate_type!(
 pub struct Signature(Vec<u8>);
 
 impl Signature {
+    /// Wraps the bytes the card returned (checked to be 256 by the session).
+    pub(crate) fn from_card(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
     /// The 256 signature bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

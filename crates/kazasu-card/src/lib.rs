@@ -1,5 +1,5 @@
-//! The My Number Card's applications over any APDU [`Transport`](kazasu_apdu::Transport): safe with
-//! PINs, frugal with APDUs.
+//! The My Number Card's and the HPKI card's applications over any APDU
+//! [`Transport`](kazasu_apdu::Transport): safe with PINs, frugal with APDUs.
 //!
 //! - [`Jpki`]: the JPKI AP — token kind, the four certificates (typed so an authentication certificate
 //!   cannot be passed where a signature certificate is expected), PIN status without spending a try,
@@ -12,10 +12,13 @@
 //!   [`CardFace::prove_genuine`]: the chip holds the key its signed records certify.
 //! - [`CommonAp`]: the 共通AP's card record, the master file's GET DATA objects and certificate chain,
 //!   the 個人番号カード用 PIN.
+//! - [`Hpki`]: the HPKI card's signature and authentication applications — certificates without a
+//!   PIN, PIN status without spending a try, VERIFY behind the lockout guard, signatures.
+//! - [`CardKind::detect`]: tells a My Number Card from an HPKI card by SELECT, spending nothing.
 //! - [`cvc`] (the `kazasu-cvc` crate): certificates, signed records, challenges, reports.
 //!
 //! Secrets ([`AuthPin`], [`SignPassword`], [`CardInfoPin`], [`CardPin`], [`VerificationCodeA`],
-//! [`VerificationCodeB`], [`BirthDateKey`])
+//! [`VerificationCodeB`], [`BirthDateKey`], [`HpkiPin`])
 //! are validated before any APDU is sent, zeroized on drop, and print as `REDACTED`. Before a VERIFY the
 //! counter is read; with one try left the guard refuses unless the caller passes [`LastTry::Allow`].
 //!
@@ -26,9 +29,11 @@
 
 mod card_face;
 mod card_info;
+mod card_kind;
 mod common;
 mod digest;
 mod error;
+mod hpki;
 mod jpki;
 mod kenmen;
 mod mynumber;
@@ -45,9 +50,14 @@ pub use card_info::{
     BasicInfo, BasicInfoUnlock, CARD_INFO_AID, CardInfo, CardInfoKey, CardInfoRead, IntegrityCheck,
     MyNumberUnlock, SecureCardInfo, parse_certificate,
 };
+pub use card_kind::{CardKind, MY_NUMBER_CARD_ATR};
 pub use common::{COMMON_AID, CardPinAp, CardRecord, CommonAp, JUKI_AID, MfObject};
 pub use digest::{DigestInfo, HashAlgorithm};
 pub use error::CardError;
+pub use hpki::{
+    HPKI_AUTH_AID, HPKI_SIGN_AID, Hpki, HpkiAp, HpkiAuthCertificate, HpkiPinStatus,
+    HpkiSignCertificate,
+};
 pub use jpki::{
     AuthCaCertificate, AuthCertificate, CertificatePresence, JPKI_AID, Jpki, JpkiPinStatus,
     SignCaCertificate, SignCertificate, Signature, TokenKind,
@@ -57,7 +67,7 @@ pub use kazasu_cvc as cvc;
 pub use kenmen::{CardDate, Sex};
 pub use mynumber::{MyNumber, check_digit};
 pub use secret::{
-    AuthPin, BirthDateKey, CardInfoPin, CardPin, Secret, SecretKind, SignPassword,
+    AuthPin, BirthDateKey, CardInfoPin, CardPin, HpkiPin, Secret, SecretKind, SignPassword,
     VerificationCodeA, VerificationCodeB,
 };
 pub use session::{LastTry, PinStatus, Session};

@@ -25,6 +25,8 @@ pub enum SecretKind {
     BirthDateKey,
     /// The 個人番号カード用 PIN (共通AP / 住基AP key `001C`, 4 digits).
     CardPin,
+    /// The PIN of an HPKI card application (4–8 digits).
+    HpkiPin,
 }
 
 impl fmt::Display for SecretKind {
@@ -37,6 +39,7 @@ impl fmt::Display for SecretKind {
             SecretKind::VerificationCodeB => "verification code B",
             SecretKind::BirthDateKey => "birth-date key",
             SecretKind::CardPin => "card PIN",
+            SecretKind::HpkiPin => "HPKI PIN",
         })
     }
 }
@@ -112,6 +115,12 @@ secret_type!(
     SecretKind::CardPin
 );
 
+secret_type!(
+    /// The PIN of an HPKI card application: 4 to 8 digits.
+    HpkiPin,
+    SecretKind::HpkiPin
+);
+
 fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -169,6 +178,16 @@ impl CardPin {
     pub fn new(pin: &str) -> Result<Self, CardError> {
         if !digits(pin, 4) {
             return Err(invalid(SecretKind::CardPin, "must be exactly 4 digits"));
+        }
+        Ok(Self(Zeroizing::new(pin.as_bytes().to_vec())))
+    }
+}
+
+impl HpkiPin {
+    /// 4 to 8 ASCII digits.
+    pub fn new(pin: &str) -> Result<Self, CardError> {
+        if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(SecretKind::HpkiPin, "must be 4 to 8 digits"));
         }
         Ok(Self(Zeroizing::new(pin.as_bytes().to_vec())))
     }
@@ -279,6 +298,18 @@ mod tests {
         }
         assert!(CardPin::new("1234").is_ok());
         assert!(CardPin::new("123").is_err());
+        for good in ["1234", "12345678", "000000"] {
+            assert!(HpkiPin::new(good).is_ok());
+        }
+        for bad in ["123", "123456789", "12a4", "", "１２３４", "1234 "] {
+            assert!(matches!(
+                HpkiPin::new(bad),
+                Err(CardError::InvalidSecret {
+                    kind: SecretKind::HpkiPin,
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]
@@ -294,6 +325,8 @@ mod tests {
             BirthDateKey::new("600412").unwrap(),
             CardPin::new("4321").unwrap()
         );
+        let shown = format!("{shown} {:?}", HpkiPin::new("87654321").unwrap());
+        assert!(!shown.contains("87654321"));
         assert!(!shown.contains("600412") && !shown.contains("4321"));
         assert!(
             !shown.contains("1234") && !shown.contains("ABC123") && !shown.contains("123456789018")

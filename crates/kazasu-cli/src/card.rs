@@ -1,4 +1,7 @@
-//! `kazasu card …`: the My Number Card's operations, on a reader or on the built-in virtual card.
+//! `kazasu card …`: the My Number Card's operations, on a reader or on the built-in virtual card;
+//! `kazasu card hpki …` for the HPKI card.
+
+mod hpki;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -63,6 +66,10 @@ pub(crate) enum CardCommand {
     /// a signed record names the chip's key, and the chip signs a fresh random challenge with it
     /// (exit 0 proven, 1 refused or not checked, 2 usage or I/O).
     Genuine(GenuineArgs),
+    /// The HPKI card (医師資格証 etc.): status, certificates, signatures (the built-in virtual HPKI
+    /// card unless --reader is given).
+    #[command(subcommand)]
+    Hpki(hpki::HpkiCommand),
     /// 基本4情報 (name, address, birth date, sex) and the My Number, with the card-info PIN.
     Text {
         #[command(flatten)]
@@ -207,6 +214,7 @@ pub(crate) fn run(cmd: CardCommand) -> Result<(), Failure> {
             json,
         } => text(&source, &secret, json),
         CardCommand::Genuine(args) => crate::genuine::run(&args),
+        CardCommand::Hpki(cmd) => hpki::run(cmd),
     }
 }
 
@@ -268,12 +276,17 @@ fn cert(
         }
     }
     .map_err(card_failure)?;
+    write_certificate(out.as_ref(), &der, pem)
+}
+
+/// Writes a certificate as DER, or PEM when asked.
+fn write_certificate(out: Option<&PathBuf>, der: &[u8], pem: bool) -> Result<(), Failure> {
     if pem {
-        let text = pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, &der)
+        let text = pem_rfc7468::encode_string("CERTIFICATE", pem_rfc7468::LineEnding::LF, der)
             .map_err(|e| Failure::usage(format!("cannot PEM-encode: {e}")))?;
-        write_out(out.as_ref(), text.as_bytes())
+        write_out(out, text.as_bytes())
     } else {
-        write_out(out.as_ref(), &der)
+        write_out(out, der)
     }
 }
 

@@ -6,6 +6,7 @@ mod card;
 mod cert;
 mod demo;
 mod genuine;
+mod hpki;
 mod onshi;
 mod readers;
 mod signature;
@@ -30,7 +31,8 @@ enum Command {
     /// The main job end to end on the built-in virtual card: enrolment, eligibility, patient card,
     /// check-in, and the cases that must be refused.
     Demo(demo::DemoArgs),
-    /// My Number Card operations (the built-in virtual card unless --reader is given).
+    /// My Number Card and HPKI card (`card hpki …`) operations (the built-in virtual cards unless
+    /// --reader is given).
     #[command(subcommand)]
     Card(card::CardCommand),
     /// List PC/SC readers and whether each holds a card (needs the `pcsc` feature).
@@ -38,6 +40,10 @@ enum Command {
     /// JPKI certificates: show, and validate a path at a time (exit 0 valid, 1 invalid, 2 unusable).
     #[command(subcommand)]
     Cert(cert::CertCommand),
+    /// HPKI (healthcare) certificates: show, and verify the qualification (hcRole) one proves
+    /// (exit 0 qualified, 1 rejected, 2 unusable).
+    #[command(subcommand)]
+    Hpki(hpki::HpkiCommand),
     /// PKCS#1 v1.5 signatures: verify with a validated certificate (exit 0 valid, 1 invalid, 2 unusable).
     #[command(subcommand)]
     Signature(signature::SignatureCommand),
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Card(cmd) => card::run(cmd),
         Command::Cert(cmd) => cert::run(cmd),
+        Command::Hpki(cmd) => hpki::run(cmd),
         Command::Signature(cmd) => signature::run(cmd),
         Command::Demo(args) => demo::run(args),
         Command::Onshi(cmd) => onshi::run(cmd),

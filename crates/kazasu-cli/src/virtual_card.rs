@@ -6,9 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use kazasu_virtual_card::pki::{CrlSpec, Generation, Purpose};
+use kazasu_virtual_card::pki::{
+    ArlKind, CrlSpec, Generation, HpkiAp, HpkiTestPki, IdpScope, Purpose,
+};
 use kazasu_virtual_card::vpcd::{self, ServeEnd, VpcdOptions};
-use kazasu_virtual_card::{Counterfeit, IssuedCard, TokenKind, VirtualCardBuilder};
+use kazasu_virtual_card::{
+    Counterfeit, HpkiCardBuilder, IssuedCard, IssuedHpkiCard, SharedCard, TokenKind,
+    VirtualCardBuilder,
+};
 
 use crate::Failure;
 
@@ -42,6 +47,10 @@ pub(crate) struct CardArgs {
     /// Make a counterfeit card, to see a verifier refuse it.
     #[arg(long, value_enum)]
     counterfeit: Option<Fake>,
+    /// Also an HPKI card (医師資格証; Medical Doctor, PIN 1234 on both APs): `serve` puts it into a second
+    /// vpcd reader (`--hpki-vpcd`), `export` writes its PKI as `hpki-*` files.
+    #[arg(long)]
+    hpki: bool,
 }
 
 /// The counterfeits of `kazasu_virtual_card::Counterfeit`.
@@ -62,6 +71,9 @@ pub(crate) struct ServeArgs {
     /// Address of pcscd's vpcd driver.
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:35963")]
     vpcd: String,
+    /// Address of the vpcd reader for the HPKI card (`--hpki`; vpcd slot 1 by default).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:35964")]
+    hpki_vpcd: String,
     #[command(flatten)]
     card: CardArgs,
     /// Also write the test PKI into this directory before serving.
@@ -90,6 +102,9 @@ pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
         VirtualCardCommand::Export(args) => {
             let issued = build(&args.card)?;
             export(&issued, &args.dir)?;
+            if args.card.hpki {
+                export_hpki(&build_hpki(&args.card)?, &args.dir)?;
+            }
             println!("wrote the test PKI to {}", args.dir.display());
             Ok(())
         }
@@ -117,10 +132,25 @@ fn build(args: &CardArgs) -> Result<IssuedCard, Failure> {
         .map_err(|e| Failure::usage(format!("cannot build the virtual card: {e}")))
 }
 
+fn build_hpki(args: &CardArgs) -> Result<IssuedHpkiCard, Failure> {
+    HpkiCardBuilder::new(args.seed)
+        .extended_apdus(!args.no_extended)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot build the virtual HPKI card: {e}")))
+}
+
 fn serve(args: ServeArgs) -> Result<(), Failure> {
     let issued = build(&args.card)?;
+    let hpki = if args.card.hpki {
+        Some(build_hpki(&args.card)?)
+    } else {
+        None
+    };
     if let Some(dir) = &args.export_pki {
         export(&issued, dir)?;
+        if let Some(h) = &hpki {
+            export_hpki(h, dir)?;
+        }
     }
     let IssuedCard { card, persona, .. } = issued;
     let card = Arc::new(Mutex::new(card));
@@ -139,7 +169,40 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         connect_timeout: Duration::from_secs(args.connect_timeout),
         reconnect: !args.once,
     };
-    match vpcd::serve(&card, &options, &stop) {
+    let hpki_thread = match hpki {
+        Some(h) => {
+            eprintln!(
+                "kazasu: virtual HPKI card of {} ({}) served to vpcd at {} (PIN 1234 on both APs)",
+                h.holder.romanized_name,
+                h.holder.roles.join(", "),
+                args.hpki_vpcd
+            );
+            let card: SharedCard = Arc::new(Mutex::new(h.card));
+            let options = VpcdOptions {
+                address: args.hpki_vpcd.clone(),
+                ..options.clone()
+            };
+            let stop = Arc::clone(&stop);
+            Some(std::thread::spawn(move || {
+                let end = vpcd::serve(&card, &options, &stop);
+                // The JPKI card's loop ends the process; stop it too when this reader goes away.
+                stop.store(true, Ordering::Relaxed);
+                end
+            }))
+        }
+        None => None,
+    };
+    let end = vpcd::serve(&card, &options, &stop);
+    stop.store(true, Ordering::Relaxed);
+    if let Some(t) = hpki_thread {
+        match t.join() {
+            Ok(Ok(ServeEnd::CardRemoved)) => eprintln!("kazasu: HPKI card removed"),
+            Ok(Err(e)) => return Err(Failure::usage(format!("HPKI card: {e}"))),
+            Ok(Ok(_)) => {}
+            Err(_) => return Err(Failure::usage("the HPKI card's vpcd thread failed")),
+        }
+    }
+    match end {
         Ok(ServeEnd::Stopped | ServeEnd::Disconnected) => Ok(()),
         Ok(ServeEnd::CardRemoved) => {
             eprintln!("kazasu: card removed");
@@ -200,6 +263,46 @@ fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Writes the HPKI test PKI: root, CAs, the holder's two certificates, the CAs' CRLs and the root's
+/// ARLs (fresh for a day from now).
+fn export_hpki(issued: &IssuedHpkiCard, dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    let pki: &HpkiTestPki = &issued.pki;
+    let fail = |what: &str, e: kazasu_virtual_card::pki::PkiError| {
+        Failure::usage(format!("cannot build the HPKI {what}: {e}"))
+    };
+    let spec = CrlSpec::valid_at(time::OffsetDateTime::now_utc());
+    write(dir, "hpki-root", "CERTIFICATE", &pki.root().der)?;
+    for (ap, p) in [
+        (HpkiAp::Signature, "sign"),
+        (HpkiAp::Authentication, "auth"),
+    ] {
+        write(dir, &format!("hpki-{p}-ca"), "CERTIFICATE", &pki.ca(ap).der)?;
+        let crl = pki.ca_crl(ap, &spec).map_err(|e| fail("CA CRL", e))?;
+        write(dir, &format!("hpki-{p}-ca-crl"), "X509 CRL", &crl)?;
+    }
+    write(
+        dir,
+        "hpki-sign",
+        "CERTIFICATE",
+        &issued.credentials.sign_certificate,
+    )?;
+    write(
+        dir,
+        "hpki-auth",
+        "CERTIFICATE",
+        &issued.credentials.auth_certificate,
+    )?;
+    for (kind, name) in [(ArlKind::Sarl, "hpki-sarl"), (ArlKind::Rarl, "hpki-rarl")] {
+        let arl = pki
+            .arl(kind, &spec, IdpScope::OnlyCaCerts)
+            .map_err(|e| fail("ARL", e))?;
+        write(dir, name, "X509 CRL", &arl)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -214,6 +317,7 @@ mod tests {
             token: Token::Mynumber,
             no_extended: false,
             counterfeit: Some(Fake::WrongSignature),
+            hpki: false,
         };
         let issued = build(&args).unwrap();
         export(&issued, dir.path()).unwrap();
@@ -227,5 +331,38 @@ mod tests {
             hex::encode_upper(visual.modulus())
         );
         assert!(lines.contains(&want.as_str()));
+    }
+
+    #[test]
+    fn export_hpki_writes_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = CardArgs {
+            seed: 0,
+            token: Token::Mynumber,
+            no_extended: false,
+            counterfeit: None,
+            hpki: true,
+        };
+        let issued = build_hpki(&args).unwrap();
+        export_hpki(&issued, dir.path()).unwrap();
+        for name in [
+            "hpki-root",
+            "hpki-sign-ca",
+            "hpki-auth-ca",
+            "hpki-sign",
+            "hpki-auth",
+            "hpki-sign-ca-crl",
+            "hpki-auth-ca-crl",
+            "hpki-sarl",
+            "hpki-rarl",
+        ] {
+            let der = std::fs::read(dir.path().join(format!("{name}.der"))).unwrap();
+            assert_eq!(der[0], 0x30, "{name}");
+            assert!(dir.path().join(format!("{name}.pem")).exists(), "{name}");
+        }
+        assert_eq!(
+            std::fs::read(dir.path().join("hpki-sign.der")).unwrap(),
+            issued.credentials.sign_certificate
+        );
     }
 }

@@ -17,7 +17,9 @@ use der::asn1::{GeneralizedTime, ObjectIdentifier};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use x509_cert::ext::Extensions;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
+use x509_cert::ext::pkix::crl::dp::IssuingDistributionPoint;
+use x509_cert::ext::pkix::name::DistributionPointName;
+use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlDistributionPoints, CrlNumber, CrlReason};
 use x509_cert::name::Name;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 use x509_cert::time::Time;
@@ -135,6 +137,8 @@ pub struct Crl {
     authority_key_id: Option<Vec<u8>>,
     crl_number: Option<Vec<u8>>,
     unsupported_critical: Option<String>,
+    /// issuingDistributionPoint, when present.
+    scope: Option<IssuingDistributionPoint>,
     /// The first entry with a critical entry extension not understood: (serial hex, OID).
     unsupported_critical_entry: Option<(String, String)>,
     count: usize,
@@ -302,6 +306,7 @@ impl Crl {
         let mut authority_key_id = None;
         let mut crl_number = None;
         let mut unsupported_critical = None;
+        let mut scope = None;
         if let Some(exts) = exts {
             if !v2 {
                 return Err(Error::Unsupported {
@@ -320,6 +325,9 @@ impl Crl {
                     o if o == rfc5280::ID_CE_CRL_NUMBER => {
                         let n = CrlNumber::from_der(value).map_err(crl_err)?;
                         crl_number = Some(strip_zeros(n.0.as_bytes()).to_vec());
+                    }
+                    o if o == rfc5280::ID_CE_ISSUING_DISTRIBUTION_POINT => {
+                        scope = Some(IssuingDistributionPoint::from_der(value).map_err(crl_err)?);
                     }
                     other if e.critical && unsupported_critical.is_none() => {
                         unsupported_critical = Some(other.to_string());
@@ -346,6 +354,7 @@ impl Crl {
             authority_key_id,
             crl_number,
             unsupported_critical,
+            scope,
             unsupported_critical_entry,
             count,
             index,
@@ -544,6 +553,67 @@ impl Crl {
     /// No entries.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Whether the CRL's issuingDistributionPoint scope covers `cert` completely (RFC 5280 §5.2.5,
+    /// §6.3.3 (b)): `Ok` without the extension; otherwise the certificate must be of the kind the
+    /// CRL lists (only user / only CA certificates; never attribute certificates), the CRL must
+    /// cover every reason and be direct, and when the CRL names a distribution point, one of its
+    /// names must equal a name of a distribution point in the certificate's cRLDistributionPoints.
+    /// A CRL that does not cover the certificate is no evidence either way; the `Err` says why.
+    /// `nameRelativeToCRLIssuer` forms are not matched (never covered: fail closed).
+    pub fn covers(&self, cert: &Certificate) -> Result<(), String> {
+        let Some(idp) = &self.scope else {
+            return Ok(());
+        };
+        if idp.only_contains_attribute_certs {
+            return Err("it lists only attribute certificates".into());
+        }
+        if idp.only_contains_user_certs && cert.is_ca() {
+            return Err("it lists only end-entity certificates and this is a CA".into());
+        }
+        if idp.only_contains_ca_certs && !cert.is_ca() {
+            return Err("it lists only CA certificates and this is an end entity".into());
+        }
+        if idp.indirect_crl {
+            return Err("indirect CRLs are not supported".into());
+        }
+        self.covers_reasons()?;
+        let Some(dp) = &idp.distribution_point else {
+            return Ok(());
+        };
+        let DistributionPointName::FullName(crl_names) = dp else {
+            return Err("nameRelativeToCRLIssuer is not supported".into());
+        };
+        let Some(cdp) = cert.crl_distribution_points_der() else {
+            return Err("it is for a distribution point and the certificate names none".into());
+        };
+        let cdp = CrlDistributionPoints::from_der(cdp)
+            .map_err(|e| format!("the certificate's cRLDistributionPoints do not decode: {e}"))?;
+        let matches = cdp.0.iter().any(|point| match &point.distribution_point {
+            Some(DistributionPointName::FullName(names)) => {
+                names.iter().any(|n| crl_names.contains(n))
+            }
+            _ => false,
+        });
+        if matches {
+            Ok(())
+        } else {
+            Err("its distribution point is not one the certificate names".into())
+        }
+    }
+
+    /// `Err` when the issuingDistributionPoint limits the CRL to some reasons.
+    fn covers_reasons(&self) -> Result<(), String> {
+        match self.scope.as_ref().and_then(|s| s.only_some_reasons) {
+            Some(_) => Err("it covers only some revocation reasons".into()),
+            None => Ok(()),
+        }
+    }
+
+    /// The issuingDistributionPoint extension, when the CRL has one.
+    pub fn issuing_distribution_point(&self) -> Option<&IssuingDistributionPoint> {
+        self.scope.as_ref()
     }
 
     /// The first critical CRL extension this crate does not process, if any.

@@ -48,6 +48,9 @@ pub enum Error {
     /// The personal data of a JPKI signature certificate is missing or malformed.
     #[error("JPKI personal data: {0}")]
     PersonalData(String),
+    /// The hcRole attribute (HPKI qualification) in subjectDirectoryAttributes is malformed.
+    #[error("malformed hcRole: {0}")]
+    HcRole(String),
     /// A challenge store is full of live challenges: no new one is issued until some expire.
     #[error("the challenge store holds {capacity} live challenges; try again later")]
     ChallengeCapacity {

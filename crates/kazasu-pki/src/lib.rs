@@ -1,4 +1,5 @@
-//! Server-side verification of JPKI (My Number Card) certificates, signatures and revocation.
+//! Server-side verification of JPKI (My Number Card) and HPKI (healthcare) certificates, signatures
+//! and revocation.
 //!
 //! Servers that never see a card decide here, fast and strictly, whether a certificate and a
 //! signature can be trusted:
@@ -11,6 +12,11 @@
 //!   of signature checks, rejecting by default with a named [`Rejection`].
 //! - [`Crl`] and [`CrlSet`]: CRLs parsed once and indexed for O(log n) lookup without a second copy
 //!   of the entries; [`RevocationSource`] lets OCSP or a database come later.
+//! - [`HpkiVerifier`]: HPKI (healthcare) qualifications — the path to the shipped MHLW HPKI Root
+//!   CA V2 ([`HPKI_ROOT`], trusted for the HPKI purposes only; the MEDIS and JMA CAs ship as
+//!   [`HPKI_INTERMEDIATES`]), the holder's policy under `1.2.392.100495.1.5`, revocation of every
+//!   certificate of the path, and the [`HcRole`]s of the hcRole attribute, with a named
+//!   [`QualificationRejection`].
 //! - [`AuthAssertion`]: certificate + challenge + the card's signature, verified against a
 //!   [`ChallengeStore`] (single use, expiring).
 //!
@@ -40,6 +46,7 @@ mod crl;
 mod crypto;
 mod error;
 mod hex_form;
+mod hpki;
 pub mod oids;
 mod path;
 pub mod pem;
@@ -60,11 +67,17 @@ pub use cert::{
 pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
 pub use crypto::{HashAlgorithm, SignatureAlgorithm};
 pub use error::Error;
+pub use hpki::{
+    HcActor, HcRole, HpkiVerifier, Qualification, QualificationRejection, parse_hc_role_attribute,
+    parse_subject_directory_attributes,
+};
 pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
 pub use personal::{BirthDate, Era, PersonalData, Sex};
 pub use rejection::{Rejection, UnknownReason};
 pub use revocation::{CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
-pub use trust::{JLIS_ROOTS, JlisRoot, TrustStore};
+pub use trust::{
+    HPKI_INTERMEDIATES, HPKI_ROOT, HpkiCa, JLIS_ROOTS, JlisRoot, TrustStore, hpki_intermediates,
+};
 
 /// The `time` crate, whose `OffsetDateTime` this API takes and returns.
 pub use time;

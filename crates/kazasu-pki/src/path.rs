@@ -547,20 +547,31 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> 
             }
         }
         // JPKI and HPKI signature certificates assert nonRepudiation (contentCommitment).
-        Purpose::Signature => {
+        Purpose::Signature | Purpose::HpkiSignature => {
             if !ku.non_repudiation() {
                 return Err(mismatch("KeyUsage nonRepudiation"));
+            }
+        }
+        Purpose::HpkiAuthentication => {
+            if !ku.digital_signature() {
+                return Err(mismatch("KeyUsage digitalSignature"));
             }
         }
         // A purpose this verifier has no key-usage rule for is refused, never waved through.
         _ => return Err(mismatch("a purpose this verifier knows")),
     }
+    // Only the end entity's policy decides: HPKI CAs assert other policies than their holders, so
+    // an RFC 5280 policy tree over the path would be empty.
     let policies = cert.policies().unwrap_or_default();
-    if !policies.contains(&purpose.policy()) {
+    if !policies.iter().any(|p| purpose.accepts_policy(p)) {
         return Err(Rejection::PolicyMismatch {
             subject: cert.subject().to_owned(),
             purpose,
-            expected: purpose.policy().to_string(),
+            expected: if purpose.is_hpki() {
+                format!("a policy under {}", purpose.policy())
+            } else {
+                purpose.policy().to_string()
+            },
             found: policies.iter().map(ToString::to_string).collect(),
         });
     }

@@ -46,7 +46,12 @@ pub enum UnknownReason {
         /// thisUpdate.
         this_update: OffsetDateTime,
     },
-    /// The CRL has a critical extension this crate does not process (delta CRL, issuing distribution point…).
+    /// The CRL's issuingDistributionPoint scope does not cover the certificate (another
+    /// distribution point, only user or only CA certificates, only some reasons, an indirect CRL):
+    /// it is no evidence either way.
+    #[error("the CRL's scope does not cover the certificate: {0}")]
+    CrlOutOfScope(String),
+    /// The CRL has a critical extension this crate does not process (e.g. delta CRL indicator).
     #[error("the CRL has an unsupported critical extension {0}")]
     CrlUnsupportedCriticalExtension(String),
     /// The CRL has no nextUpdate: nothing says when it stops being current, so it is not used.
@@ -210,7 +215,7 @@ pub enum Rejection {
         subject: String,
         /// The purpose asked for.
         purpose: Purpose,
-        /// The policy OID the purpose needs.
+        /// The policy OID the purpose needs (for HPKI: `a policy under 1.2.392.100495.1.5`).
         expected: String,
         /// The policies present (empty when the extension is absent).
         found: Vec<String>,

@@ -75,6 +75,9 @@ impl<T: RevocationSource + ?Sized> RevocationSource for &T {
 /// apart by the CRL's AuthorityKeyIdentifier), checks the signature and the thisUpdate/nextUpdate
 /// window, and looks the serial up in the freshest usable one.
 ///
+/// A CRL with an issuingDistributionPoint is used only for the certificates its scope covers
+/// ([`Crl::covers`]); for the others it is [`UnknownReason::CrlOutOfScope`].
+///
 /// Fail-closed rules: a CRL with an unsupported critical extension, or without nextUpdate, is not
 /// used; a CRL with an entry carrying an unsupported critical entry extension is not used to call
 /// any certificate good (RFC 5280 §5.3), but a certificate it lists is reported revoked.
@@ -152,6 +155,11 @@ impl RevocationSource for CrlSet {
                 .is_some_and(|id| id != q.issuer.key_id())
             {
                 note(UnknownReason::CrlNotApplicable);
+                continue;
+            }
+            // A CRL whose issuingDistributionPoint scope leaves the certificate out is no evidence.
+            if let Err(why) = crl.covers(q.certificate) {
+                note(UnknownReason::CrlOutOfScope(why));
                 continue;
             }
             if let Some(oid) = crl.unsupported_critical_extension() {

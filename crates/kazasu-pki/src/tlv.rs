@@ -1,4 +1,4 @@
-//! A small, bounds-checked DER TLV walker for the CRL.
+//! A small, bounds-checked DER TLV walker for the CRL (and the small hcRole attribute).
 //!
 //! Certificates are framed with `der`'s reader (`cert::framing`) and the typed parts of both
 //! certificates and CRLs are decoded with `der` and `x509-cert`. This walker stays for the CRL:

@@ -46,6 +46,55 @@ pub const JLIS_ROOTS: [JlisRoot; 4] = [
     },
 ];
 
+/// One shipped HPKI CA certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HpkiCa {
+    /// File name under `roots/hpki/`.
+    pub file: &'static str,
+    /// What it is.
+    pub description: &'static str,
+    /// The PEM text.
+    pub pem: &'static str,
+}
+
+/// The MHLW HPKI Root CA V2 (public copy), the default HPKI trust anchor: self-signed, valid
+/// 2014-01-17 to 2044-01-16, SHA-256 of the DER
+/// `6ed2796b1b101736d952185787cb36da9ce80522cc8cb7b5ce728b61be1b674c`. It anchors the HPKI purposes
+/// only; a J-LIS root never anchors an HPKI certificate and this root never a JPKI one.
+pub const HPKI_ROOT: HpkiCa = HpkiCa {
+    file: "mhlw_hpki_root_ca_v2.pem",
+    description: "MHLW HPKI Root CA V2 (HPKI trust anchor)",
+    pem: include_str!("../roots/hpki/mhlw_hpki_root_ca_v2.pem"),
+};
+
+/// The HPKI CA certificates shipped as known intermediates (public copies, all issued by
+/// [`HPKI_ROOT`]): they are candidates for path building, never anchors.
+pub const HPKI_INTERMEDIATES: [HpkiCa; 3] = [
+    HpkiCa {
+        file: "medis_sign_ca2.pem",
+        description: "HPKI-01-MedisSignCA2-forNonRepudiation (MEDIS signing CA, policy 1.2.392.100495.1.5.1.1.3.1)",
+        pem: include_str!("../roots/hpki/medis_sign_ca2.pem"),
+    },
+    HpkiCa {
+        file: "medis_auth_ca2.pem",
+        description: "HPKI-01-MedisAuthCA2-forAuthentication-forIndividual (MEDIS authentication CA, policy 1.2.392.100495.1.5.1.2.3.1)",
+        pem: include_str!("../roots/hpki/medis_auth_ca2.pem"),
+    },
+    HpkiCa {
+        file: "jma_hpki_jv2_sign_ca.pem",
+        description: "HPKI-01-HPKI_JV2-forNonRepudiation (Japan Medical Association signing CA)",
+        pem: include_str!("../roots/hpki/jma_hpki_jv2_sign_ca.pem"),
+    },
+];
+
+/// The parsed [`HPKI_INTERMEDIATES`].
+pub fn hpki_intermediates() -> Result<Vec<Certificate>, Error> {
+    HPKI_INTERMEDIATES
+        .iter()
+        .map(|c| Certificate::from_pem(c.pem))
+        .collect()
+}
+
 /// Trust anchors, each trusted for a set of [`Purpose`]s.
 ///
 /// Anchors are trusted as configured: their own signatures are not checked, but their validity
@@ -59,7 +108,10 @@ pub const JLIS_ROOTS: [JlisRoot; 4] = [
 ///   [`TrustStore::jlis`] derive them from the name: a J-LIS CA name
 ///   (`C=JP, O=JPKI, OU=<purpose>, OU=Japan Agency for Local Authority Information Systems`) with
 ///   `OU=JPKI for user authentication` is trusted for [`Purpose::Authentication`], with
-///   `OU=JPKI for digital signature` for [`Purpose::Signature`]. **Any other anchor is trusted for
+///   `OU=JPKI for digital signature` for [`Purpose::Signature`]. The MHLW HPKI root name
+///   (`C=JP, O=Ministry of Health, Labour and Welfare, OU=Director-General for Policy Planning and
+///   Evaluation, OU=MHLW HPKI Root CA V2`) is trusted for [`Purpose::HpkiSignature`] and
+///   [`Purpose::HpkiAuthentication`] and nothing else. **Any other anchor is trusted for
 ///   no purpose** (every path to it is rejected with [`crate::Rejection::AnchorPurposeMismatch`])
 ///   until its purposes are given.
 /// - [`TrustStore::add_for`] / [`TrustStore::with_for`] state them explicitly (they are added to
@@ -71,8 +123,12 @@ pub struct TrustStore {
     purposes: Vec<Vec<Purpose>>,
 }
 
-/// The purposes an anchor's name gives it (a J-LIS CA name: its one purpose; otherwise none).
+/// The purposes an anchor's name gives it (a J-LIS CA name: its one purpose; the MHLW HPKI root
+/// CA name: the HPKI purposes; otherwise none).
 fn derived_purposes(anchor: &Certificate) -> Vec<Purpose> {
+    if crate::cert::is_hpki_root(anchor) {
+        return Purpose::HPKI.to_vec();
+    }
     crate::cert::jpki_ca_purpose(anchor).into_iter().collect()
 }
 
@@ -93,6 +149,19 @@ impl TrustStore {
                     store.add_for(Certificate::from_pem(root.pem)?, [root.purpose]);
                 }
                 Ok(store)
+            })
+            .clone()
+    }
+
+    /// The built-in HPKI anchor, [`HPKI_ROOT`], trusted for the HPKI purposes only.
+    pub fn hpki() -> Result<Self, Error> {
+        static PARSED: OnceLock<Result<TrustStore, Error>> = OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                Ok(
+                    TrustStore::new()
+                        .with_for(Certificate::from_pem(HPKI_ROOT.pem)?, Purpose::HPKI),
+                )
             })
             .clone()
     }

@@ -1,7 +1,10 @@
-//! Object identifiers of the JPKI certificate profile, and of the hashes it signs with.
+//! Object identifiers of the JPKI and HPKI certificate profiles, and of the hashes they sign with.
 //!
 //! JPKI's arc is `1.2.392.200149.8.5`: certificate policies under `.1`, the signature certificate's
 //! personal data (`subjectAltName` `otherName`s, each a `UTF8String`) under `.5`.
+//!
+//! HPKI (healthcare PKI, MHLW) has its policies under `1.2.392.100495.1.5` and its roles in the ISO 17090
+//! `hcRole` attribute with the Japanese coding scheme `1.2.392.100495.1.6.1.1`.
 
 use const_oid::ObjectIdentifier;
 
@@ -41,6 +44,27 @@ pub const JPKI_PERSONAL_DATA: [ObjectIdentifier; 6] = [
     JPKI_ADDRESS,
     JPKI_ADDRESS_SUBSTITUTE,
 ];
+
+/// HPKI certificate policy arc, `1.2.392.100495.1.5`: every HPKI CA and holder certificate policy
+/// sits under it (e.g. `1.2.392.100495.1.5.1.1.0.1` on a holder's signature certificate).
+pub const HPKI_POLICY_ARC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5");
+/// ISO 17090 `hcRole` attribute type, `1.0.17090.0.1` (inside subjectDirectoryAttributes).
+pub const HC_ROLE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.17090.0.1");
+/// The Japanese hcRole coding scheme, `1.2.392.100495.1.6.1.1` (codingSchemeReference).
+pub const HPKI_ROLE_CODING_SCHEME: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.6.1.1");
+
+/// Whether `oid` lies strictly under `arc` (whole arcs compared, so `1.2.3` is not under `1.2.30`).
+pub fn is_under(oid: &ObjectIdentifier, arc: &ObjectIdentifier) -> bool {
+    let (mut o, mut a) = (oid.arcs(), arc.arcs());
+    loop {
+        match (a.next(), o.next()) {
+            (None, next) => return next.is_some(),
+            (Some(x), Some(y)) if x == y => {}
+            _ => return false,
+        }
+    }
+}
 
 /// `id-sha256`, `2.16.840.1.101.3.4.2.1`.
 pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");

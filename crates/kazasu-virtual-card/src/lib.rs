@@ -1,4 +1,4 @@
-//! A software My Number Card that real PC/SC clients accept, and the test PKI behind it.
+//! A software My Number Card and HPKI card that real PC/SC clients accept, and the test PKIs behind them.
 //!
 //! - [`pki`]: personas (name, address, birth date, sex, a My Number with a valid check digit, PINs) and
 //!   JPKI-profile certificates and CRLs made from committed fixture keys, deterministic from a seed.
@@ -9,6 +9,8 @@
 //! - [`kenmen`]: the data of the two card-face applications and the 共通AP record.
 //! - [`VirtualCardBuilder`]: a ready card for a persona, genuine or a [`Counterfeit`], optionally with
 //!   [`Tamper`]ed records.
+//! - [`HpkiCardBuilder`]: an HPKI card (signature and authentication APs) for a holder of the HPKI
+//!   test PKI ([`pki::hpki`]), answering through the same [`VirtualCard`] type.
 //! - [`VirtualTransport`]: the card in process, behind `kazasu_apdu::Transport`.
 //! - [`vpcd`]: the card in a real `pcscd` reader through `vsmartcard-vpcd`.
 //! - [`transcript`]: command/response transcripts as data files.
@@ -28,5 +30,7 @@ pub mod vpcd;
 pub use card::{CardConfig, TokenKind, VirtualCard};
 pub use error::Error;
 pub use transport::{SharedCard, VirtualTransport};
+mod hpki_sample;
 mod sample;
+pub use hpki_sample::{HpkiCardBuilder, IssuedHpkiCard};
 pub use sample::{Counterfeit, IssuedCard, KenmenAp, Tamper, VirtualCardBuilder};

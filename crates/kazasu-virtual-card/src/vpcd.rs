@@ -4,6 +4,10 @@
 //! connects to it. Every message is a 2-byte big-endian length and a payload. A 1-byte payload is a
 //! control message (`00` power off, `01` power on, `02` reset, `04` get ATR); anything else is a
 //! command APDU, answered with the response APDU. Closing the socket removes the card.
+//!
+//! vpcd offers several readers: slot `n` listens on port `35963 + n` (reader `Virtual PCD 00 0n`).
+//! Serve a My Number Card in slot 0 and an HPKI card in slot 1 ([`VpcdOptions::slot`]) to have both
+//! in two readers at once.
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -26,6 +30,19 @@ pub struct VpcdOptions {
     pub connect_timeout: Duration,
     /// Reconnect after pcscd closes the connection (pcscd restarted); otherwise return.
     pub reconnect: bool,
+}
+
+/// The port of vpcd slot 0; slot `n` listens on `VPCD_BASE_PORT + n`.
+pub const VPCD_BASE_PORT: u16 = 35963;
+
+impl VpcdOptions {
+    /// The default options for vpcd slot `slot` on this host (`127.0.0.1:35963 + slot`).
+    pub fn slot(slot: u8) -> Self {
+        Self {
+            address: format!("127.0.0.1:{}", VPCD_BASE_PORT + u16::from(slot)),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for VpcdOptions {

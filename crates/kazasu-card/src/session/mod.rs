@@ -71,6 +71,11 @@ impl<T: Transport> Session<T> {
         self.ef = None;
     }
 
+    /// The application this session last selected, if it knows.
+    pub(crate) fn selected_ap(&self) -> Option<&[u8]> {
+        self.ap.as_deref()
+    }
+
     /// Whether this session verified `pin_ef` of application `aid` since the last reset.
     pub(crate) fn is_verified(&self, aid: &[u8], pin_ef: u16) -> bool {
         self.verified.iter().any(|(a, e)| a == aid && *e == pin_ef)

@@ -83,6 +83,10 @@ pub(super) struct Exts {
     pub(super) subject_alt_name: Option<Vec<u8>>,
     /// DER of the authorityInfoAccess value, decoded on demand.
     pub(super) authority_info_access: Option<Vec<u8>>,
+    /// DER of the subjectDirectoryAttributes value (HPKI hcRole), decoded on demand.
+    pub(super) subject_directory_attributes: Option<Vec<u8>>,
+    /// DER of the cRLDistributionPoints value, decoded on demand (CRL scope checks).
+    pub(super) crl_distribution_points: Option<Vec<u8>>,
     pub(super) unknown_critical: Vec<ObjectIdentifier>,
 }
 
@@ -131,9 +135,14 @@ impl Exts {
             o if o == rfc5280::ID_PE_AUTHORITY_INFO_ACCESS => {
                 self.authority_info_access = Some(value.to_vec());
             }
-            // Informational, not processed (JPKI: DirNames; RFC 5280 has both non-critical).
-            o if o == rfc5280::ID_CE_ISSUER_ALT_NAME
-                || o == rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS => {}
+            o if o == rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES => {
+                self.subject_directory_attributes = Some(value.to_vec());
+            }
+            o if o == rfc5280::ID_CE_CRL_DISTRIBUTION_POINTS => {
+                self.crl_distribution_points = Some(value.to_vec());
+            }
+            // Informational, not processed (JPKI: DirNames; RFC 5280 has it non-critical).
+            o if o == rfc5280::ID_CE_ISSUER_ALT_NAME => {}
             other if ext.critical => self.unknown_critical.push(other),
             _ => {}
         }

@@ -7,7 +7,7 @@ use x509_cert::name::Name;
 
 use super::Purpose;
 use super::extensions::Exts;
-use super::name::jpki_ca_name_purpose;
+use super::name::{is_hpki_root_name, jpki_ca_name_purpose};
 use crate::oids;
 
 /// What a certificate is, judged from its policies, constraints and name.
@@ -21,6 +21,10 @@ pub enum CertificateKind {
     JpkiSignature,
     /// A J-LIS CA certificate (a root of either purpose, any generation).
     JpkiCa,
+    /// An HPKI holder certificate (not a CA, a certificate policy under `1.2.392.100495.1.5`).
+    HpkiHolder,
+    /// An HPKI CA certificate (a CA with a policy under `1.2.392.100495.1.5`, or the MHLW HPKI root).
+    HpkiCa,
     /// Anything else.
     Other,
 }
@@ -42,6 +46,8 @@ impl fmt::Display for CertificateKind {
             CertificateKind::JpkiAuthentication => "JPKI authentication certificate (利用者証明用)",
             CertificateKind::JpkiSignature => "JPKI signature certificate (署名用)",
             CertificateKind::JpkiCa => "JPKI certification authority",
+            CertificateKind::HpkiHolder => "HPKI holder certificate",
+            CertificateKind::HpkiCa => "HPKI certification authority",
             CertificateKind::Other => "other certificate",
         })
     }
@@ -56,6 +62,17 @@ pub(super) fn classify(c: &Exts, subject: &Name) -> CertificateKind {
         CertificateKind::JpkiSignature
     } else if ca && jpki_ca_name_purpose(subject).is_some() {
         CertificateKind::JpkiCa
+    } else if policies
+        .iter()
+        .any(|p| kazasu_types::oid::is_under(p, &oids::HPKI_POLICY_ARC))
+    {
+        if ca {
+            CertificateKind::HpkiCa
+        } else {
+            CertificateKind::HpkiHolder
+        }
+    } else if ca && is_hpki_root_name(subject) {
+        CertificateKind::HpkiCa
     } else {
         CertificateKind::Other
     }

@@ -378,6 +378,25 @@ impl Certificate {
         common_name(self.0.x509.tbs_certificate().subject())
     }
 
+    /// The first `serialNumber` (2.5.4.5) attribute of the subject (HPKI: the HPKI ID).
+    pub fn subject_serial_number(&self) -> Option<String> {
+        name::attribute(
+            self.0.x509.tbs_certificate().subject(),
+            const_oid::db::rfc4519::SERIAL_NUMBER,
+        )
+    }
+
+    /// The CN of the first directoryName in subjectAltName that has one (HPKI: the holder's name
+    /// in kanji; the subject carries it romanized). `None` when absent or undecodable.
+    pub fn alt_name_common_name(&self) -> Option<String> {
+        let der = self.subject_alt_name_der()?;
+        let names = x509_cert::ext::pkix::SubjectAltName::from_der(der).ok()?;
+        names.0.iter().find_map(|n| match n {
+            GeneralName::DirectoryName(name) => common_name(name),
+            _ => None,
+        })
+    }
+
     /// The opaque identity of a JPKI authentication certificate (its subject CN).
     pub fn auth_identity(&self) -> Option<String> {
         (self.0.kind == CertificateKind::JpkiAuthentication)
@@ -466,10 +485,39 @@ impl Certificate {
         }
     }
 
+    /// The DER of the subjectDirectoryAttributes extension value, if present.
+    pub fn subject_directory_attributes_der(&self) -> Option<&[u8]> {
+        self.0.ext.subject_directory_attributes.as_deref()
+    }
+
+    /// The HPKI roles (hcRole actors) the certificate states: empty without subjectDirectoryAttributes
+    /// or without an hcRole attribute in it; [`Error::HcRole`] when the attribute is malformed.
+    pub fn hc_actors(&self) -> Result<Vec<crate::HcActor>, Error> {
+        match self.subject_directory_attributes_der() {
+            Some(der) => crate::hpki::parse_subject_directory_attributes(der),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The roles of [`Certificate::hc_actors`].
+    pub fn hc_roles(&self) -> Result<Vec<crate::HcRole>, Error> {
+        Ok(self.hc_actors()?.into_iter().map(|a| a.role).collect())
+    }
+
+    /// The DER of the cRLDistributionPoints extension value, if present.
+    pub fn crl_distribution_points_der(&self) -> Option<&[u8]> {
+        self.0.ext.crl_distribution_points.as_deref()
+    }
+
     /// The DER of the subjectAltName extension value (`GeneralNames`).
     pub fn subject_alt_name_der(&self) -> Option<&[u8]> {
         self.0.ext.subject_alt_name.as_deref()
     }
+}
+
+/// Whether the certificate's subject is the MHLW HPKI root CA name.
+pub(crate) fn is_hpki_root(cert: &Certificate) -> bool {
+    name::is_hpki_root_name(cert.0.x509.tbs_certificate().subject())
 }
 
 /// The purpose of a J-LIS CA from its name.

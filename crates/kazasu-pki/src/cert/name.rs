@@ -37,6 +37,27 @@ pub(super) fn jpki_ca_name_purpose(name: &Name) -> Option<Purpose> {
     }
 }
 
+/// The MHLW HPKI root CA name: `C=JP, O=Ministry of Health, Labour and Welfare, OU=Director-General
+/// for Policy Planning and Evaluation, OU=MHLW HPKI Root CA V2`.
+pub(super) fn is_hpki_root_name(name: &Name) -> bool {
+    let values: Vec<(ObjectIdentifier, Option<&str>)> = name
+        .iter()
+        .map(|atv| (atv.oid, string_value(&atv.value)))
+        .collect();
+    matches!(
+        values.as_slice(),
+        [
+            (c, Some("JP")),
+            (o, Some("Ministry of Health, Labour and Welfare")),
+            (ou1, Some("Director-General for Policy Planning and Evaluation")),
+            (ou2, Some("MHLW HPKI Root CA V2")),
+        ] if *c == rfc4519::COUNTRY_NAME
+            && *o == rfc4519::ORGANIZATION_NAME
+            && *ou1 == rfc4519::ORGANIZATIONAL_UNIT_NAME
+            && *ou2 == rfc4519::ORGANIZATIONAL_UNIT_NAME
+    )
+}
+
 /// The text of a directory string value (UTF8String, PrintableString, IA5String, TeletexString).
 fn string_value(value: &Any) -> Option<&str> {
     match value.tag() {
@@ -128,8 +149,13 @@ pub(super) fn directory_names(names: &[GeneralName]) -> Vec<String> {
 
 /// The first CN of a name as a string (UTF8String or PrintableString).
 pub(super) fn common_name(name: &Name) -> Option<String> {
+    attribute(name, rfc4519::COMMON_NAME)
+}
+
+/// The first value of attribute type `oid` in a name, as a string.
+pub(super) fn attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
     name.iter()
-        .filter(|atv| atv.oid == rfc4519::COMMON_NAME)
+        .filter(|atv| atv.oid == oid)
         .find_map(|atv| string_value(&atv.value).map(str::to_owned))
 }
 

@@ -319,11 +319,24 @@ fn pin_mut<'a>(
     }
 }
 
+/// The PIN EF a VERIFY or CHANGE REFERENCE DATA names: `80`/`80|id` on the JPKI-style APs, only
+/// `88` (the selected EF) on the HPKI APs.
+fn pin_reference(card: &VirtualCard, p2: u8) -> Result<u16, Sw> {
+    if current_app(card).is_some_and(|a| a.p2_88) {
+        return if p2 == 0x88 {
+            card.session.ef.ok_or(Sw::COMMAND_NOT_ALLOWED)
+        } else {
+            Err(Sw::WRONG_P1P2)
+        };
+    }
+    referenced_ef(card, p2)
+}
+
 fn verify(card: &mut VirtualCard, cmd: Command) -> Response {
     if cmd.p1() != 0x00 {
         return status(Sw::WRONG_P1P2);
     }
-    let id = match referenced_ef(card, cmd.p2()) {
+    let id = match pin_reference(card, cmd.p2()) {
         Ok(id) => id,
         Err(sw) => return status(sw),
     };
@@ -388,7 +401,7 @@ fn change_key(card: &mut VirtualCard, cmd: Command) -> Response {
 }
 
 fn change(card: &mut VirtualCard, cmd: Command) -> Response {
-    let id = match referenced_ef(card, cmd.p2()) {
+    let id = match pin_reference(card, cmd.p2()) {
         Ok(id) => id,
         Err(sw) => return status(sw),
     };

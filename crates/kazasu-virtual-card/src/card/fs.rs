@@ -20,6 +20,8 @@ pub(crate) enum Access {
 pub(crate) enum PinFormat {
     /// Exactly `n` ASCII digits.
     Digits(usize),
+    /// Between `min` and `max` ASCII digits (the HPKI card's 4–8 digit PIN).
+    DigitRange(usize, usize),
     /// 6–16 of `A–Z0–9`.
     SignPassword,
     /// A verification code (照合番号): fixed value, never changed.
@@ -30,6 +32,9 @@ impl PinFormat {
     pub(crate) fn accepts(self, value: &[u8]) -> bool {
         match self {
             PinFormat::Digits(n) => value.len() == n && value.iter().all(u8::is_ascii_digit),
+            PinFormat::DigitRange(min, max) => {
+                (min..=max).contains(&value.len()) && value.iter().all(u8::is_ascii_digit)
+            }
             PinFormat::SignPassword => {
                 (6..=16).contains(&value.len())
                     && value
@@ -118,6 +123,9 @@ pub(crate) struct Application {
     pub(crate) default_key: Option<u16>,
     /// The private key behind the secure-messaging key file (券面事項入力補助AP only).
     pub(crate) sm_key: Option<Box<PrivateKey>>,
+    /// VERIFY and CHANGE REFERENCE DATA name the selected PIN EF with P2 `88` (the HPKI APs) instead
+    /// of `80`/`80|id`.
+    pub(crate) p2_88: bool,
 }
 
 impl fmt::Debug for Application {
@@ -138,6 +146,7 @@ impl Application {
             files: BTreeMap::new(),
             default_key: None,
             sm_key: None,
+            p2_88: false,
         }
     }
 

@@ -10,6 +10,9 @@
 //! | [`COMMON_AID`] | 共通AP | record EF `0001` (card serial, municipality code, expiry); 個人番号カード用 PIN `001C` |
 //! | [`RESIDENT_AID`] | 住基AP | 個人番号カード用 PIN `001C` (the same PIN object as the 共通AP's: one value, one counter) |
 //!
+//! An HPKI card ([`VirtualCard::hpki`]) holds only the two HPKI APs instead (see [`HPKI_ATR`] and the
+//! `hpki` module docs): PIN `0002`, key `000C`, certificate `0016` under each, VERIFY with P2 `88`.
+//!
 //! What opens what: 券面事項入力補助AP — the PIN opens every file, 照合番号A opens `0001` and `0003`, 照合番号B
 //! opens `0002` and `0003`, `0004`–`0007` are free. 券面事項確認AP — 照合番号A opens `0002` and `0005`,
 //! 照合番号B opens `0002`, the birth-date key opens `0001`, `0003` and `0004` are free. The chip keys
@@ -49,6 +52,7 @@
 mod commands;
 mod faults;
 pub(crate) mod fs;
+mod hpki;
 pub mod sm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,6 +62,7 @@ use rsa::PrivateKey;
 use zeroize::Zeroizing;
 
 pub use faults::{Answer, FaultPlan};
+pub use hpki::{HPKI_ATR, HPKI_DEFAULT_TRIES, HpkiApContents, HpkiCardContents};
 
 use crate::kenmen::{TextApFiles, VisualApFiles};
 use fs::{Access, Application, Pin, PinFormat, with_filler};
@@ -230,6 +235,7 @@ impl Session {
 /// The virtual card.
 pub struct VirtualCard {
     config: CardConfig,
+    atr: &'static [u8],
     apps: Vec<Application>,
     shared_pins: Vec<Pin>,
     get_data: BTreeMap<u16, Vec<u8>>,
@@ -376,6 +382,7 @@ impl VirtualCard {
 
         Self {
             config,
+            atr: &ATR,
             apps,
             shared_pins,
             get_data,
@@ -402,7 +409,7 @@ impl VirtualCard {
 
     /// The ATR.
     pub fn atr(&self) -> &'static [u8] {
-        &ATR
+        self.atr
     }
 
     /// Commands received since creation (including those lost to faults).

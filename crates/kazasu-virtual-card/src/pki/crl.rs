@@ -10,6 +10,7 @@ use der::asn1::{OctetString, Uint};
 use der::oid::db::rfc5280;
 use rsa::PrivateKey;
 use time::{Duration, OffsetDateTime};
+use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber, CrlReason};
 
 use super::PkiError;
@@ -151,6 +152,17 @@ pub(super) fn build_crl(
     key: &PrivateKey,
     spec: &CrlSpec,
 ) -> Result<Vec<u8>, PkiError> {
+    build_crl_with(issuer_name, key_id, key, spec, &[])
+}
+
+/// [`build_crl`] with further CRL extensions after the cRLNumber (the HPKI ARLs' issuingDistributionPoint).
+pub(super) fn build_crl_with(
+    issuer_name: &[u8],
+    key_id: &[u8],
+    key: &PrivateKey,
+    spec: &CrlSpec,
+    extra_extensions: &[Extension],
+) -> Result<Vec<u8>, PkiError> {
     let algorithm = spec.signature_algorithm.algorithm_identifier_der()?;
 
     // revokedCertificates, streamed.
@@ -177,7 +189,7 @@ pub(super) fn build_crl(
         }
     }
 
-    let extensions = vec![
+    let mut extensions = vec![
         extension(
             rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER,
             false,
@@ -193,6 +205,7 @@ pub(super) fn build_crl(
             &CrlNumber(Uint::new(&spec.crl_number.to_be_bytes())?),
         )?,
     ];
+    extensions.extend_from_slice(extra_extensions);
     let extensions = tlv(0xA0, &extensions.to_der()?);
 
     let mut head = Vec::with_capacity(256);

@@ -1,5 +1,5 @@
 // Generated list of the committed fixture keys.
-const FIXTURE_PEMS: [&str; 36] = [
+const FIXTURE_PEMS: [&str; 45] = [
     include_str!("../../fixtures/keys/key00.pem"),
     include_str!("../../fixtures/keys/key01.pem"),
     include_str!("../../fixtures/keys/key02.pem"),
@@ -36,4 +36,13 @@ const FIXTURE_PEMS: [&str; 36] = [
     include_str!("../../fixtures/keys/key33.pem"),
     include_str!("../../fixtures/keys/key34.pem"),
     include_str!("../../fixtures/keys/key35.pem"),
+    include_str!("../../fixtures/keys/key36.pem"),
+    include_str!("../../fixtures/keys/key37.pem"),
+    include_str!("../../fixtures/keys/key38.pem"),
+    include_str!("../../fixtures/keys/key39.pem"),
+    include_str!("../../fixtures/keys/key40.pem"),
+    include_str!("../../fixtures/keys/key41.pem"),
+    include_str!("../../fixtures/keys/key42.pem"),
+    include_str!("../../fixtures/keys/key43.pem"),
+    include_str!("../../fixtures/keys/key44.pem"),
 ];

@@ -1,8 +1,10 @@
-//! The test PKI: personas, fixture keys, JPKI-profile certificates and CRLs.
+//! The test PKI: personas, fixture keys, JPKI-profile certificates and CRLs, and the HPKI test PKI
+//! ([`hpki`]).
 
 mod cert;
 mod crl;
 pub mod cvc;
+pub mod hpki;
 mod keys;
 pub mod oids;
 mod persona;
@@ -17,6 +19,11 @@ pub use crl::{CrlSpec, GeneratedRevocations, RevokedEntry};
 pub use cvc::{
     CvcCa, CvcCaKey, CvcHierarchy, CvcKeyId, build_cvc, card_key_form,
     public_key_from_card_key_form,
+};
+pub use hpki::{
+    ArlKind, HPKI_AUTH_AID, HPKI_CERT_EF, HPKI_HOLDER_SLOTS, HPKI_KEY_EF, HPKI_PIN_EF,
+    HPKI_SIGN_AID, HcRole, HpkiAp, HpkiCa, HpkiCredentials, HpkiHolder, HpkiTestPki,
+    HpkiVerificationMaterial, IdpScope, hc_role_attribute, hc_role_extension_value,
 };
 pub use keys::{FIXTURE_KEY_COUNT, fixture_key, weak_fixture_key};
 pub(crate) use persona::splitmix64;

@@ -16,6 +16,27 @@ pub use kazasu_types::oid::{
 pub const TEST_UNKNOWN_EXTENSION: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.1.1");
 
+/// Policy of the HPKI signature CAs (as in the public MEDIS and JMA signing CA certificates).
+pub const HPKI_SIGN_CA_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.3.1");
+
+/// Policy of the HPKI authentication CAs (as in the public MEDIS authentication CA certificate).
+pub const HPKI_AUTH_CA_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.3.1");
+
+/// Policy of an HPKI signature holder certificate (seen in a MEDIS sample certificate).
+pub const HPKI_SIGN_HOLDER_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.1.0.1");
+
+/// Policy the test PKI gives HPKI authentication holder certificates: the signature holder policy with
+/// the authentication branch (`.2`) of the CA policies. Modelled, not seen in a real certificate.
+pub const HPKI_AUTH_HOLDER_POLICY: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.392.100495.1.5.1.2.0.1");
+
+/// Attribute type `hcRole` of ISO 17090 (`id-hcpki-at-healthcareactor`).
+pub use kazasu_types::oid::HC_ROLE as HC_ROLE_ATTRIBUTE;
+pub use kazasu_types::oid::{HPKI_POLICY_ARC, HPKI_ROLE_CODING_SCHEME};
+
 #[cfg(test)]
 mod tests {
     use super::*;
