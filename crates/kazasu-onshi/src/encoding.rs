@@ -59,22 +59,20 @@ impl TextEncoding {
         match self {
             TextEncoding::Utf8 => Ok(text.into_bytes()),
             TextEncoding::ShiftJis => {
-                let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&text);
-                if had_errors {
-                    // encoding_rs would have written numeric character references: refuse instead,
-                    // the value would not come back as it was.
-                    let c = text
-                        .chars()
-                        .find(|c| {
-                            let mut buf = [0u8; 4];
-                            encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2
-                        })
-                        .map_or(String::from("?"), |c| format!("U+{:04X}", u32::from(c)));
-                    return Err(OnshiError::Unwritable(format!(
-                        "the character {c} has no Shift_JIS code"
-                    )));
+                let mut out = Vec::with_capacity(text.len());
+                let mut run = String::new();
+                for c in text.chars() {
+                    match user_defined_bytes(c) {
+                        Some(pair) => {
+                            encode_run(&run, &mut out)?;
+                            run.clear();
+                            out.extend_from_slice(&pair);
+                        }
+                        None => run.push(c),
+                    }
                 }
-                Ok(bytes.into_owned())
+                encode_run(&run, &mut out)?;
+                Ok(out)
             }
         }
     }
@@ -119,6 +117,44 @@ pub fn sniff_encoding(bytes: &[u8]) -> Result<TextEncoding, OnshiError> {
     Ok(declared)
 }
 
+/// The Shift_JIS bytes of a character of the user-defined area (外字, lead bytes `F0`–`F9`).
+///
+/// The WHATWG decoder `encoding_rs` implements reads those bytes as the private-use characters
+/// U+E000–U+E757 but its encoder does not write them back; names with 外字 must survive a round trip,
+/// so this maps them back (pointer = 8836 + offset, then the usual pointer → byte pair rule).
+fn user_defined_bytes(c: char) -> Option<[u8; 2]> {
+    let offset = u32::from(c).checked_sub(0xE000).filter(|o| *o <= 0x757)?;
+    let pointer = 8836 + offset;
+    let (lead, trail) = (pointer / 188, pointer % 188);
+    let lead = lead + if lead < 0x1F { 0x81 } else { 0xC1 };
+    let trail = trail + if trail < 0x3F { 0x40 } else { 0x41 };
+    Some([u8::try_from(lead).ok()?, u8::try_from(trail).ok()?])
+}
+
+/// Encodes text without user-defined characters, refusing what Shift_JIS cannot hold.
+fn encode_run(text: &str, out: &mut Vec<u8>) -> Result<(), OnshiError> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    if had_errors {
+        // encoding_rs would have written numeric character references: refuse instead, the value
+        // would not come back as it was.
+        let c = text
+            .chars()
+            .find(|c| {
+                let mut buf = [0u8; 4];
+                encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf)).2
+            })
+            .map_or(String::from("?"), |c| format!("U+{:04X}", u32::from(c)));
+        return Err(OnshiError::Unwritable(format!(
+            "the character {c} has no Shift_JIS code"
+        )));
+    }
+    out.extend_from_slice(&bytes);
+    Ok(())
+}
+
 /// Decodes the file in its declared encoding, without any replacement character.
 pub(crate) fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), OnshiError> {
     let encoding = sniff_encoding(bytes)?;
@@ -135,4 +171,36 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), OnshiError>
             .into_owned(),
     };
     Ok((text, encoding))
+}
+
+#[cfg(test)]
+mod user_defined_tests {
+    use super::*;
+
+    #[test]
+    fn every_user_defined_character_round_trips() {
+        for lead in 0xF0u8..=0xF9 {
+            for trail in (0x40u8..=0x7E).chain(0x80..=0xFC) {
+                let bytes = [lead, trail];
+                let text = encoding_rs::SHIFT_JIS
+                    .decode_without_bom_handling_and_without_replacement(&bytes)
+                    .map(std::borrow::Cow::into_owned);
+                let Some(text) = text else { continue };
+                let again = TextEncoding::ShiftJis.encode(text.clone());
+                assert_eq!(again.as_deref().ok(), Some(&bytes[..]), "{text:?}");
+            }
+        }
+        // Past the user-defined area: not Shift_JIS.
+        assert!(
+            TextEncoding::ShiftJis
+                .encode("\u{E758}".to_owned())
+                .is_err()
+        );
+        assert_eq!(
+            TextEncoding::ShiftJis
+                .encode("山\u{E000}田".to_owned())
+                .ok(),
+            Some(vec![0x8E, 0x52, 0xF0, 0x40, 0x93, 0x63])
+        );
+    }
 }
