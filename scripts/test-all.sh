@@ -9,7 +9,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 stage() { printf '\n=== %s ===\n' "$*"; }
 
 need_pkgs=()
-for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl; do
+for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl libxml2-utils; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then
@@ -51,6 +51,9 @@ if [ -x scripts/pcsc-e2e.sh ]; then
     stage "PC/SC end to end (pcscd + vpcd)"
     scripts/pcsc-e2e.sh
 fi
+
+stage "independent judges (openssl on the HPKI chain, xmllint on the オン資 files)"
+scripts/judges.sh
 
 stage "fuzz (${FUZZ_SECONDS}s per target)"
 export RUSTC_BOOTSTRAP=1
