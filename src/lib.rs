@@ -7,10 +7,12 @@
 //! |---|---|---|
 //! | `apdu` (default) | [`apdu`] | `kazasu-apdu`: APDUs, status words, the `Transport` trait, the exchange loop |
 //! | `virtual-card` | [`virtual_card`] | `kazasu-virtual-card`: a software My Number Card, its vpcd server and test PKI |
-//! | `pki` (default) | [`pki`] | `kazasu-pki`: JPKI certificate, path, CRL and signature verification for servers (`pki-aws-lc`: RSA through `aws-lc-rs`) |
-//! | `card` (default) | [`card`] | `kazasu-card`: the JPKI AP, card-info and card-face APs over any transport, PIN-safe |
+//! | `pki` (default) | [`pki`] | `kazasu-pki`: JPKI and HPKI certificate, path, CRL, signature and qualification verification for servers (`pki-aws-lc`: RSA through `aws-lc-rs`) |
+//! | `card` (default) | [`card`] | `kazasu-card`: the JPKI AP, the 券面 APs with chip genuineness, and the HPKI card over any transport, PIN-safe |
 //! | `health` (default) | [`health`] | `kazasu-health`: online eligibility confirmation and card check-in, store traits |
 //! | `sqlite` | [`health`] | the embedded SQLite stores (`SqliteStore`, `SqliteChallengeStore`), SQLite bundled |
+//! | `onshi` | [`onshi`] | `kazasu-onshi`: the オンライン資格確認 file interface (typed XML in UTF-8 and Shift_JIS) |
+//! | `types` | [`types`] | `kazasu-types`: the shared JPKI domain types (sex, eras, My Number, purposes, hashes, OIDs) |
 //! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -31,3 +33,9 @@ pub use kazasu_card as card;
 
 #[cfg(feature = "health")]
 pub use kazasu_health as health;
+
+#[cfg(feature = "onshi")]
+pub use kazasu_onshi as onshi;
+
+#[cfg(feature = "types")]
+pub use kazasu_types as types;
