@@ -27,6 +27,9 @@ cargo fmt --all --check
 stage "clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
+stage "rustdoc (every crate, broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --locked -q
+
 stage "tests (workspace, all features)"
 # kazasu-pcsc's integration tests talk to a real pcscd; only scripts/pcsc-e2e.sh runs them (below),
 # with pcscd up and its vpcd readers free. Its unit tests and doctests need no pcscd and run here.

@@ -19,10 +19,10 @@ pub const CERTIFICATE_ID_PREFIX: &str = "kid:";
 ///
 /// The issuer key identifier is defined as follows (RFC 5280 §4.2.1.1–2):
 ///
-/// - [`Certificate::id`]: the certificate's AuthorityKeyIdentifier `keyIdentifier` (every JPKI
+/// - [`Certificate::id`](crate::Certificate::id): the certificate's AuthorityKeyIdentifier `keyIdentifier` (every JPKI
 ///   certificate has one); `None` when it has none.
-/// - [`Certificate::id_issued_by`] and [`crate::ValidatedPath::leaf_id`]: the issuer certificate's
-///   [`Certificate::key_id`] — its SubjectKeyIdentifier, or, when it has none, SHA-1 of its
+/// - [`Certificate::id_issued_by`](crate::Certificate::id_issued_by) and [`crate::ValidatedPath::leaf_id`]: the issuer certificate's
+///   [`Certificate::key_id`](crate::Certificate::key_id) — its SubjectKeyIdentifier, or, when it has none, SHA-1 of its
 ///   `subjectPublicKey` BIT STRING contents (RFC 5280 method 1). Path validation only accepts an
 ///   issuer whose key identifier equals the AKI `keyIdentifier`, so for a validated certificate
 ///   with an AKI all three give the same id; without an AKI only the path-based forms exist.
@@ -31,7 +31,7 @@ pub const CERTIFICATE_ID_PREFIX: &str = "kid:";
 /// `kid:<serial>@<issuer key id>`, both lower-case hex — the serial without leading zeros (`0` for
 /// zero), the key identifier as all its octets (even length). Example:
 /// `kid:6d18006@1ac1f4a8…`. Ids stored in the older `<serial>@<issuer DN>` form are
-/// [`LegacyCertificateId`]s; [`Certificate::legacy_id`] gives that form to find and rewrite them.
+/// [`LegacyCertificateId`]s; [`Certificate::legacy_id`](crate::Certificate::legacy_id) gives that form to find and rewrite them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CertificateId {
     issuer_key_id: Vec<u8>,
@@ -161,7 +161,7 @@ impl<'de> Deserialize<'de> for CertificateId {
 
 /// The identity [`CertificateId`] replaced: the issuer *name* (RFC 4514) and the serial. It cannot
 /// tell CA generations that share a name apart; it exists so stores can find rows written with it
-/// ([`Certificate::legacy_id`]) and rewrite them to the [`CertificateId`].
+/// ([`Certificate::legacy_id`](crate::Certificate::legacy_id)) and rewrite them to the [`CertificateId`].
 /// `Display` / `FromStr` use `<serial>@<issuer>`; serde the struct `{issuer, serial}` as before.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LegacyCertificateId {
