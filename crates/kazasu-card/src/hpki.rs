@@ -98,11 +98,13 @@ pub struct HpkiPinStatus {
 
 /// An HPKI card over a [`Session`].
 ///
-/// ```no_run
-/// # fn transport() -> Box<dyn kazasu_apdu::Transport> { unimplemented!() }
+/// ```
 /// use kazasu_card::{DigestInfo, HashAlgorithm, Hpki, HpkiAp, HpkiPin, LastTry};
+/// # use kazasu_virtual_card::{HpkiCardBuilder, VirtualTransport};
+/// # let transport = VirtualTransport::new(HpkiCardBuilder::new(0).pin("123456").build()?.card);
 ///
-/// let mut hpki = Hpki::open(transport())?;
+/// // A reader's transport (kazasu-pcsc), or here the virtual HPKI card.
+/// let mut hpki = Hpki::open(transport)?;
 /// let certificate = hpki.read_sign_certificate()?;
 /// let to_sign = DigestInfo::of_message(HashAlgorithm::Sha256, b"prescription");
 /// let signature = hpki.sign(HpkiAp::Signature, &HpkiPin::new("123456")?, &to_sign, LastTry::Refuse)?;
