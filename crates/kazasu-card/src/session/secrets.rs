@@ -45,13 +45,7 @@ impl<T: Transport> Session<T> {
         self.retrying(|s| {
             s.select_ef(aid, pin_ef, operation)?;
             let r = s.send(&Command::new(0x00, 0x20, 0x00, p2), operation)?;
-            let sw = r.sw();
-            match (sw.value(), sw.tries_left()) {
-                (0x9000, _) => Ok(PinStatus::Verified),
-                (_, Some(0)) | (0x6984 | 0x6983, _) => Ok(PinStatus::Blocked),
-                (_, Some(n)) => Ok(PinStatus::TriesLeft(n)),
-                _ => Err(status_error(sw, operation, "")),
-            }
+            status_of(r.sw(), operation)
         })
     }
 
@@ -109,13 +103,7 @@ impl<T: Transport> Session<T> {
         self.retrying(|s| {
             s.select_ap(aid, operation)?;
             let r = s.send(&Command::new(0x00, 0x20, 0x00, p2), operation)?;
-            let sw = r.sw();
-            match (sw.value(), sw.tries_left()) {
-                (0x9000, _) => Ok(PinStatus::Verified),
-                (_, Some(0)) | (0x6984 | 0x6983, _) => Ok(PinStatus::Blocked),
-                (_, Some(n)) => Ok(PinStatus::TriesLeft(n)),
-                _ => Err(status_error(sw, operation, "")),
-            }
+            status_of(r.sw(), operation)
         })
     }
 
@@ -226,4 +214,15 @@ fn short_p2(ef: u16) -> Result<u8, CardError> {
             ef,
             reason: "no short id for this key".into(),
         })
+}
+
+/// What the answer to an empty VERIFY says about a secret: `9000` verified, `63Cx` x tries left,
+/// `63C0` / `6984` / `6983` blocked.
+fn status_of(sw: StatusWord, operation: &'static str) -> Result<PinStatus, CardError> {
+    match (sw.value(), sw.tries_left()) {
+        (0x9000, _) => Ok(PinStatus::Verified),
+        (_, Some(0)) | (0x6984 | 0x6983, _) => Ok(PinStatus::Blocked),
+        (_, Some(n)) => Ok(PinStatus::TriesLeft(n)),
+        _ => Err(status_error(sw, operation, "")),
+    }
 }
