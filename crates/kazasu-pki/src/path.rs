@@ -557,6 +557,33 @@ fn check_purpose(cert: &Certificate, purpose: Purpose) -> Result<(), Rejection> 
                 return Err(mismatch("KeyUsage digitalSignature"));
             }
         }
+        // RFC 3161 §2.3: exactly one EKU, id-kp-timeStamping, and the extension critical.
+        Purpose::TimeStamping => {
+            if !(ku.digital_signature() || ku.non_repudiation()) && cert.key_usage().is_some() {
+                return Err(mismatch("KeyUsage digitalSignature or nonRepudiation"));
+            }
+            match cert.extended_key_usage() {
+                Some([only]) if *only == rfc5280::ID_KP_TIME_STAMPING => {}
+                _ => return Err(mismatch("ExtendedKeyUsage timeStamping (and nothing else)")),
+            }
+            if !cert.extended_key_usage_critical() {
+                return Err(mismatch("a critical ExtendedKeyUsage"));
+            }
+            return Ok(());
+        }
+        // RFC 6960 §4.2.2.2: a delegated responder carries id-kp-OCSPSigning.
+        Purpose::OcspSigning => {
+            if !ku.digital_signature() && cert.key_usage().is_some() {
+                return Err(mismatch("KeyUsage digitalSignature"));
+            }
+            if !cert
+                .extended_key_usage()
+                .is_some_and(|eku| eku.contains(&rfc5280::ID_KP_OCSP_SIGNING))
+            {
+                return Err(mismatch("ExtendedKeyUsage OCSPSigning"));
+            }
+            return Ok(());
+        }
         // A purpose this verifier has no key-usage rule for is refused, never waved through.
         _ => return Err(mismatch("a purpose this verifier knows")),
     }

@@ -45,6 +45,9 @@ pub const JPKI_PERSONAL_DATA: [ObjectIdentifier; 6] = [
     JPKI_ADDRESS_SUBSTITUTE,
 ];
 
+/// `anyPolicy` (RFC 5280 §4.2.1.4): what [`crate::Purpose::policy`] answers for purposes that
+/// require no certificate policy (time-stamping, OCSP signing).
+pub const ANY_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32.0");
 /// HPKI certificate policy arc, `1.2.392.100495.1.5`: every HPKI CA and holder certificate policy
 /// sits under it (e.g. `1.2.392.100495.1.5.1.1.0.1` on a holder's signature certificate).
 pub const HPKI_POLICY_ARC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.392.100495.1.5");

@@ -10,7 +10,7 @@ use crate::oid;
 /// families. More may join, so match with a wildcard arm.
 ///
 /// Serialized (feature `serde`) as `authentication`, `signature`, `hpki_signature` or
-/// `hpki_authentication`.
+/// `hpki_authentication`, `time_stamping` or `ocsp_signing`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
@@ -28,6 +28,12 @@ pub enum Purpose {
     /// HPKI authentication (認証用): KeyUsage digitalSignature, a certificate policy under the HPKI
     /// arc `1.2.392.100495.1.5`.
     HpkiAuthentication,
+    /// A time-stamping authority (RFC 3161): ExtendedKeyUsage exactly `id-kp-timeStamping`, critical;
+    /// no certificate policy required.
+    TimeStamping,
+    /// A delegated OCSP responder (RFC 6960 §4.2.2.2): ExtendedKeyUsage `id-kp-OCSPSigning`; no
+    /// certificate policy required.
+    OcspSigning,
 }
 
 impl Purpose {
@@ -42,6 +48,12 @@ impl Purpose {
         matches!(self, Purpose::HpkiSignature | Purpose::HpkiAuthentication)
     }
 
+    /// Whether this is the purpose of a service certificate (a TSA or an OCSP responder) rather
+    /// than a holder's.
+    pub fn is_service(self) -> bool {
+        matches!(self, Purpose::TimeStamping | Purpose::OcspSigning)
+    }
+
     /// The certificate policy a holder certificate of this purpose carries: the exact JPKI policy,
     /// or for HPKI the arc `1.2.392.100495.1.5` its holder policies sit under (each HPKI CA has its
     /// own; see [`Purpose::accepts_policy`]).
@@ -50,26 +62,32 @@ impl Purpose {
             Purpose::Authentication => oid::JPKI_AUTH_POLICY,
             Purpose::Signature => oid::JPKI_SIGN_POLICY,
             Purpose::HpkiSignature | Purpose::HpkiAuthentication => oid::HPKI_POLICY_ARC,
+            Purpose::TimeStamping | Purpose::OcspSigning => oid::ANY_POLICY,
         }
     }
 
     /// Whether a holder certificate policy `policy` fits this purpose: equal to the JPKI policy, or
     /// strictly under the HPKI arc.
     pub fn accepts_policy(self, policy: &ObjectIdentifier) -> bool {
-        if self.is_hpki() {
+        if self.is_service() {
+            true
+        } else if self.is_hpki() {
             oid::is_under(policy, &oid::HPKI_POLICY_ARC)
         } else {
             *policy == self.policy()
         }
     }
 
-    /// `authentication`, `signature`, `hpki_signature` or `hpki_authentication`.
+    /// `authentication`, `signature`, `hpki_signature`, `hpki_authentication`, `time_stamping` or
+    /// `ocsp_signing`.
     pub fn name(self) -> &'static str {
         match self {
             Purpose::Authentication => "authentication",
             Purpose::Signature => "signature",
             Purpose::HpkiSignature => "hpki_signature",
             Purpose::HpkiAuthentication => "hpki_authentication",
+            Purpose::TimeStamping => "time_stamping",
+            Purpose::OcspSigning => "ocsp_signing",
         }
     }
 
@@ -80,7 +98,7 @@ impl Purpose {
         match self {
             Purpose::Authentication => "JPKI for user authentication",
             Purpose::Signature => "JPKI for digital signature",
-            Purpose::HpkiSignature | Purpose::HpkiAuthentication => "",
+            _ => "",
         }
     }
 
@@ -90,7 +108,7 @@ impl Purpose {
         match self {
             Purpose::Authentication => "公的個人認証サービス利用者証明用",
             Purpose::Signature => "公的個人認証サービス署名用",
-            Purpose::HpkiSignature | Purpose::HpkiAuthentication => "",
+            _ => "",
         }
     }
 }

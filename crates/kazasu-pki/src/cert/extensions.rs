@@ -79,6 +79,7 @@ pub(super) struct Exts {
     pub(super) basic_constraints: Option<BasicConstraints>,
     pub(super) policies: Option<Vec<ObjectIdentifier>>,
     pub(super) extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    pub(super) extended_key_usage_critical: bool,
     /// DER of the subjectAltName value, decoded on demand.
     pub(super) subject_alt_name: Option<Vec<u8>>,
     /// DER of the authorityInfoAccess value, decoded on demand.
@@ -127,6 +128,7 @@ impl Exts {
             }
             o if o == rfc5280::ID_CE_EXT_KEY_USAGE => {
                 self.extended_key_usage = Some(ExtendedKeyUsage::from_der(value).map_err(bad)?.0);
+                self.extended_key_usage_critical = ext.critical;
             }
             // Decoded when asked for (personal data, OCSP URIs): path validation does not need them.
             o if o == rfc5280::ID_CE_SUBJECT_ALT_NAME => {

@@ -321,6 +321,11 @@ impl Certificate {
         self.0.ext.extended_key_usage.as_deref()
     }
 
+    /// Whether the ExtendedKeyUsage extension is marked critical (RFC 3161 requires it of a TSA).
+    pub fn extended_key_usage_critical(&self) -> bool {
+        self.0.ext.extended_key_usage_critical
+    }
+
     /// OCSP responder URIs of AuthorityInfoAccess.
     pub fn ocsp_uris(&self) -> Result<Vec<String>, Error> {
         let Some(der) = &self.0.ext.authority_info_access else {

@@ -1,5 +1,5 @@
 // Generated list of the committed fixture keys.
-const FIXTURE_PEMS: [&str; 45] = [
+const FIXTURE_PEMS: [&str; 49] = [
     include_str!("../../fixtures/keys/key00.pem"),
     include_str!("../../fixtures/keys/key01.pem"),
     include_str!("../../fixtures/keys/key02.pem"),
@@ -45,4 +45,8 @@ const FIXTURE_PEMS: [&str; 45] = [
     include_str!("../../fixtures/keys/key42.pem"),
     include_str!("../../fixtures/keys/key43.pem"),
     include_str!("../../fixtures/keys/key44.pem"),
+    include_str!("../../fixtures/keys/key45.pem"),
+    include_str!("../../fixtures/keys/key46.pem"),
+    include_str!("../../fixtures/keys/key47.pem"),
+    include_str!("../../fixtures/keys/key48.pem"),
 ];

@@ -8,6 +8,7 @@ pub mod hpki;
 mod keys;
 pub mod oids;
 mod persona;
+pub mod services;
 mod test_pki;
 
 pub use cert::{
