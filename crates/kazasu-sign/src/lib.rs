@@ -4,9 +4,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
+pub mod cms;
 mod error;
 mod report;
+mod revocation;
 mod signer;
+pub mod tsp;
 
 pub use error::SignError;
 pub use report::{Verdict, overall};
