@@ -4,6 +4,8 @@
 #   - HPKI: openssl verifies the virtual card's HPKI test chain (root → CA → Medical Doctor, the CA's
 #     CRL, the root's SARL and RARL) with every CRL check, and kazasu agrees; a revoked holder is
 #     refused by both.
+#   - CMS/CAdES signatures and RFC 3161 timestamps: openssl cms and openssl ts, both ways
+#     (scripts/judges-cms.sh).
 #   - オンライン資格確認 files: xmllint (libxml2) checks that the answers `kazasu onshi serve` writes
 #     are well-formed XML in the encoding they declare (UTF-8 and Shift_JIS), and that the requests
 #     kazasu reads are too.
@@ -85,5 +87,9 @@ xmllint --encode UTF-8 "$D/res/OQSsiqcf01res_0004.xml" >"$WORK/sjis-as-utf8.xml"
 for f in "$D"/res/*.xml; do
     "$KAZASU" onshi parse "$f" --json >/dev/null || fail "kazasu cannot read back $f"
 done
+
+echo "judges: CMS/CAdES and RFC 3161 with openssl"
+mkdir -p "$WORK/cms"
+scripts/judges-cms.sh "$KAZASU" "$WORK/cms"
 
 echo "judges: passed in $(($(date +%s) - START))s"

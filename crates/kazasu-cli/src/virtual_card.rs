@@ -94,6 +94,11 @@ pub(crate) struct ExportArgs {
     dir: PathBuf,
     #[command(flatten)]
     card: CardArgs,
+    /// Also write the test private keys (the holder's signature key, the HPKI signature key, the
+    /// test TSA's key), so independent tools (openssl) can sign as the test identities do.
+    /// Test keys only: a real card's keys never leave it.
+    #[arg(long)]
+    test_keys: bool,
 }
 
 pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
@@ -102,8 +107,16 @@ pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
         VirtualCardCommand::Export(args) => {
             let issued = build(&args.card)?;
             export(&issued, &args.dir)?;
+            export_tsa(&args.dir, args.test_keys)?;
+            if args.test_keys {
+                write_key(&args.dir, "sign-key", &issued.holder.sign_key)?;
+            }
             if args.card.hpki {
-                export_hpki(&build_hpki(&args.card)?, &args.dir)?;
+                let hpki = build_hpki(&args.card)?;
+                export_hpki(&hpki, &args.dir)?;
+                if args.test_keys {
+                    write_key(&args.dir, "hpki-sign-key", &hpki.credentials.sign_key)?;
+                }
             }
             println!("wrote the test PKI to {}", args.dir.display());
             Ok(())
@@ -220,6 +233,28 @@ fn write(dir: &Path, name: &str, label: &str, der: &[u8]) -> Result<(), Failure>
     let pem = pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der)
         .map_err(|e| Failure::usage(format!("cannot PEM-encode {name}: {e}")))?;
     std::fs::write(dir.join(format!("{name}.pem")), pem).map_err(io)?;
+    Ok(())
+}
+
+/// A test private key as PKCS#8 PEM.
+fn write_key(dir: &Path, name: &str, key: &rsa::PrivateKey) -> Result<(), Failure> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let pem = key
+        .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+        .map_err(|e| Failure::usage(format!("cannot encode {name}: {e}")))?;
+    std::fs::write(dir.join(format!("{name}.pem")), pem.as_bytes())
+        .map_err(|e| Failure::usage(format!("cannot write {}/{name}.pem: {e}", dir.display())))
+}
+
+/// The test TSA: its root and certificate (and key with `keys`).
+fn export_tsa(dir: &Path, keys: bool) -> Result<(), Failure> {
+    let tsa = kazasu_virtual_card::pki::services::TestTsa::new()
+        .map_err(|e| Failure::usage(format!("cannot build the test TSA: {e}")))?;
+    write(dir, "tsa-root", "CERTIFICATE", &tsa.root)?;
+    write(dir, "tsa", "CERTIFICATE", &tsa.signer.certificate)?;
+    if keys {
+        write_key(dir, "tsa-key", &tsa.signer.key)?;
+    }
     Ok(())
 }
 
