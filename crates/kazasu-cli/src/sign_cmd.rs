@@ -82,6 +82,9 @@ pub(crate) struct VerifyArgs {
     /// A TSA root to trust for signature timestamps (repeatable).
     #[arg(long, value_name = "FILE")]
     tsa_trust: Vec<PathBuf>,
+    /// A CA certificate to build the signer's path with, when the signature lacks it (repeatable).
+    #[arg(long, value_name = "FILE")]
+    intermediate: Vec<PathBuf>,
     /// A CRL or ARL to check revocation with, after those embedded (repeatable).
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
@@ -429,6 +432,12 @@ fn verifier(args: &VerifyArgs) -> Result<CmsVerifier, Failure> {
     if !tsa.is_empty() {
         v = v.with_tsa(tsa);
     }
+    let cas: Vec<Certificate> = args
+        .intermediate
+        .iter()
+        .map(|p| certificate(p))
+        .collect::<Result<_, _>>()?;
+    v = v.with_intermediates(cas);
     if !args.crl.is_empty() {
         let mut set = CrlSet::new();
         for path in &args.crl {

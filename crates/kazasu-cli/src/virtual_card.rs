@@ -161,6 +161,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     if let Some(dir) = &args.export_pki {
         export(&issued, dir)?;
+        export_tsa(dir, false)?;
         if let Some(h) = &hpki {
             export_hpki(h, dir)?;
         }

@@ -16,3 +16,8 @@ pub use report::{Verdict, overall};
 pub use signer::{DocumentSigner, SoftwareSigner};
 
 pub use kazasu_pki;
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
