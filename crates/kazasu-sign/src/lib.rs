@@ -5,6 +5,7 @@
 
 pub mod asn1;
 mod error;
+pub mod ocsp;
 mod report;
 mod signer;
 
