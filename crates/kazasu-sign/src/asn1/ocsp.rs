@@ -70,7 +70,11 @@ pub struct Request {
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct TbsRequest {
     /// `v1(0)`, omitted in DER.
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "0",
+        tag_mode = "EXPLICIT",
+        default = "Default::default"
+    )]
     pub version: u8,
     /// Who asks (only meaningful with a signed request).
     #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
@@ -213,7 +217,11 @@ pub struct BasicOcspResponse {
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
 pub struct ResponseData {
     /// `v1(0)`, omitted in DER.
-    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", default = "Default::default")]
+    #[asn1(
+        context_specific = "0",
+        tag_mode = "EXPLICIT",
+        default = "Default::default"
+    )]
     pub version: u8,
     /// Who signed.
     pub responder_id: ResponderId,

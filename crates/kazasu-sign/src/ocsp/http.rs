@@ -87,10 +87,16 @@ pub(crate) struct Fetch {
 }
 
 impl Fetch {
-    pub(crate) fn status(&self, q: &RevocationQuery<'_>, options: &VerifyOptions) -> RevocationStatus {
+    pub(crate) fn status(
+        &self,
+        q: &RevocationQuery<'_>,
+        options: &VerifyOptions,
+    ) -> RevocationStatus {
         let url = match responder_url(q.certificate, self.url.as_deref()) {
             Ok(u) => u,
-            Err(e) => return RevocationStatus::Unknown(UnknownReason::NoOcspResponse(e.to_string())),
+            Err(e) => {
+                return RevocationStatus::Unknown(UnknownReason::NoOcspResponse(e.to_string()));
+            }
         };
         let request =
             match OcspRequest::new(q.certificate, q.issuer, self.http.hash, self.http.nonce) {

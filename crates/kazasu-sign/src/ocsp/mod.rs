@@ -28,9 +28,7 @@ mod serve;
 mod source;
 mod verify;
 
-pub use request::{
-    CertIdHash, MAX_REQUEST_LEN, NONCE_LEN, OcspRequest, cert_id, same_cert_id,
-};
+pub use request::{CertIdHash, MAX_REQUEST_LEN, NONCE_LEN, OcspRequest, cert_id, same_cert_id};
 pub use responder::{OcspResponder, ResponderIdForm, respond_any, status_only};
 #[cfg(feature = "serve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serve")))]

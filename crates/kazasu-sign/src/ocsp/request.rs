@@ -127,10 +127,7 @@ pub fn same_cert_id(a: &CertId, b: &CertId) -> bool {
 
 /// An INTEGER's content octets without leading zero octets (the magnitude of a positive serial).
 pub(crate) fn strip(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| *b != 0)
-        .unwrap_or(bytes.len());
+    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     &bytes[start..]
 }
 

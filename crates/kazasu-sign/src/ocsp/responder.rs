@@ -10,7 +10,9 @@ use time::{Duration, OffsetDateTime};
 use x509_cert::ext::pkix::CrlReason;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use super::request::{CertIdHash, MAX_REQUEST_LEN, find_nonce, issuer_hashes, public_key_bits, strip};
+use super::request::{
+    CertIdHash, MAX_REQUEST_LEN, find_nonce, issuer_hashes, public_key_bits, strip,
+};
 use crate::asn1::ocsp::{
     BasicOcspResponse, CertId, CertStatus, ID_PKIX_OCSP_BASIC, OcspRequest, OcspResponse,
     OcspResponseStatus, ResponderId, ResponseBytes, ResponseData, RevokedInfo, SingleResponse,
@@ -195,16 +197,16 @@ impl OcspResponder {
             .collect();
         let signer_cert = Certificate::from_der(self.signer.certificate())?;
         let responder_id = match self.id_form {
-            ResponderIdForm::ByName => ResponderId::ByName(
-                signer_cert.x509().tbs_certificate().subject().clone(),
-            ),
+            ResponderIdForm::ByName => {
+                ResponderId::ByName(signer_cert.x509().tbs_certificate().subject().clone())
+            }
             ResponderIdForm::ByKey => ResponderId::ByKey(
                 OctetString::new(CertIdHash::Sha1.digest(public_key_bits(&signer_cert)))
                     .map_err(|e| SignError::der("responderID", e))?,
             ),
         };
-        let response_extensions = find_nonce(request.tbs_request.request_extensions.as_deref())
-            .map(|n| vec![n.clone()]);
+        let response_extensions =
+            find_nonce(request.tbs_request.request_extensions.as_deref()).map(|n| vec![n.clone()]);
         let data = ResponseData {
             version: 0,
             responder_id,
@@ -267,7 +269,12 @@ pub fn respond_any(responders: &[OcspResponder], request: &[u8]) -> Option<Vec<u
     let first_id = (request.len() <= MAX_REQUEST_LEN)
         .then(|| OcspRequest::from_der(request).ok())
         .flatten()
-        .and_then(|r| r.tbs_request.request_list.first().map(|q| q.req_cert.clone()));
+        .and_then(|r| {
+            r.tbs_request
+                .request_list
+                .first()
+                .map(|q| q.req_cert.clone())
+        });
     let chosen = first_id
         .and_then(|id| responders.iter().find(|r| r.covers(&id)))
         .or_else(|| responders.first())?;

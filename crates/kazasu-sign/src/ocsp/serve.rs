@@ -159,8 +159,14 @@ mod tests {
 
     #[test]
     fn get_paths_decode() {
-        assert_eq!(from_get_path("/MAMCAQA%3D").unwrap(), [0x30, 0x03, 0x02, 0x01, 0x00]);
-        assert_eq!(from_get_path("/ocsp/MAMCAQA=").unwrap(), [0x30, 0x03, 0x02, 0x01, 0x00]);
+        assert_eq!(
+            from_get_path("/MAMCAQA%3D").unwrap(),
+            [0x30, 0x03, 0x02, 0x01, 0x00]
+        );
+        assert_eq!(
+            from_get_path("/ocsp/MAMCAQA=").unwrap(),
+            [0x30, 0x03, 0x02, 0x01, 0x00]
+        );
         assert!(from_get_path("/%zz").is_none());
         assert!(from_get_path("/%4").is_none());
     }

@@ -65,10 +65,7 @@ impl OcspSource {
 }
 
 /// The revocation status a verified response gives.
-pub fn to_revocation_status(
-    v: &VerifiedResponse,
-    q: &RevocationQuery<'_>,
-) -> RevocationStatus {
+pub fn to_revocation_status(v: &VerifiedResponse, q: &RevocationQuery<'_>) -> RevocationStatus {
     match &v.status {
         OcspStatus::Good => RevocationStatus::Good {
             source: v.describe(),

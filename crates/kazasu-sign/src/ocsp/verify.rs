@@ -401,7 +401,12 @@ fn verify_inner(
         .as_bytes()
         .ok_or_else(|| malformed("the signature BIT STRING has unused bits"))?;
     signer
-        .verify_signed_data(&basic.signature_algorithm, &tbs, signature, options.allow_sha1)
+        .verify_signed_data(
+            &basic.signature_algorithm,
+            &tbs,
+            signature,
+            options.allow_sha1,
+        )
         .map_err(|r| match r {
             Rejection::MessageSignatureInvalid => OcspRejection::BadSignature,
             Rejection::AlgorithmNotAllowed { algorithm, .. } => {
@@ -421,8 +426,8 @@ fn verify_inner(
             }
         }
     }
-    let (single, cert_id_hash) =
-        matching(&data.responses, cert, issuer, request).ok_or(OcspRejection::NoMatchingResponse)?;
+    let (single, cert_id_hash) = matching(&data.responses, cert, issuer, request)
+        .ok_or(OcspRejection::NoMatchingResponse)?;
     check_extensions(single.single_extensions.as_deref(), &[])?;
     let this_update = single.this_update.to_offset();
     let next_update = single.next_update.map(|t| t.to_offset());
