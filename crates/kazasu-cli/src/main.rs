@@ -7,6 +7,7 @@ mod cert;
 mod demo;
 mod genuine;
 mod hpki;
+mod ocsp_cmd;
 mod onshi;
 mod readers;
 mod signature;
@@ -50,6 +51,9 @@ enum Command {
     /// A test double of the オンライン資格確認 terminal's file interface (req/res/face folders).
     #[command(subcommand)]
     Onshi(onshi::OnshiCommand),
+    /// OCSP (RFC 6960): requests, checks against a responder, the test PKIs' responder.
+    #[command(subcommand)]
+    Ocsp(ocsp_cmd::OcspCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
+        Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
