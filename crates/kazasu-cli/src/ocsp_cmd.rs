@@ -231,15 +231,16 @@ fn sample_revocation() -> OffsetDateTime {
 }
 
 fn responders(args: &ServeArgs) -> Result<Vec<OcspResponder>, Failure> {
-    let fail = |e: &dyn std::fmt::Display| Failure::usage(format!("cannot build the test PKI: {e}"));
+    let fail =
+        |e: &dyn std::fmt::Display| Failure::usage(format!("cannot build the test PKI: {e}"));
     let mut out = Vec::new();
     match args.pki {
         PkiArg::Jpki => {
             let issued = VirtualCardBuilder::new(args.seed)
                 .build()
                 .map_err(|e| fail(&e))?;
-            let sign = Certificate::from_der(&issued.holder.sign_certificate)
-                .map_err(|e| fail(&e))?;
+            let sign =
+                Certificate::from_der(&issued.holder.sign_certificate).map_err(|e| fail(&e))?;
             for purpose in [Purpose::Signature, Purpose::Authentication] {
                 for generation in [Generation::G2023, Generation::G2015] {
                     let cred = jpki_ocsp_responder(&issued.pki, purpose, generation)

@@ -419,11 +419,10 @@ fn verify_inner(
         match find_nonce(data.response_extensions.as_deref()) {
             None if options.require_nonce => return Err(OcspRejection::NonceMissing),
             None => {}
-            Some(ext) => {
-                if nonce_value(ext).map_err(malformed)? != sent {
-                    return Err(OcspRejection::NonceMismatch);
-                }
+            Some(ext) if nonce_value(ext).map_err(malformed)? != sent => {
+                return Err(OcspRejection::NonceMismatch);
             }
+            Some(_) => {}
         }
     }
     let (single, cert_id_hash) = matching(&data.responses, cert, issuer, request)
