@@ -81,6 +81,7 @@ pub fn to_revocation_status(v: &VerifiedResponse, q: &RevocationQuery<'_>) -> Re
 }
 
 /// The status from a verification result.
+#[cfg(feature = "http")]
 pub(crate) fn status_of(
     result: Result<VerifiedResponse, OcspRejection>,
     q: &RevocationQuery<'_>,
