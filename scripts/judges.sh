@@ -6,6 +6,7 @@
 #     refused by both.
 #   - CMS/CAdES signatures and RFC 3161 timestamps: openssl cms and openssl ts, both ways
 #     (scripts/judges-cms.sh).
+#   - OCSP: openssl ocsp and kazasu answer each other's requests (scripts/judges-ocsp.sh).
 #   - オンライン資格確認 files: xmllint (libxml2) checks that the answers `kazasu onshi serve` writes
 #     are well-formed XML in the encoding they declare (UTF-8 and Shift_JIS), and that the requests
 #     kazasu reads are too.
@@ -58,6 +59,8 @@ if [ -f "$H/holder-revoked.pem" ]; then
     set -e
     [ "$rc" = 1 ] || fail "kazasu hpki verify of the revoked holder exited $rc"
 fi
+
+scripts/judges-ocsp.sh "$KAZASU"
 
 echo "judges: xmllint on the オンライン資格確認 files kazasu reads and writes"
 D="$WORK/onshi"

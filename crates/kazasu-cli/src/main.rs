@@ -7,6 +7,7 @@ mod cert;
 mod demo;
 mod genuine;
 mod hpki;
+mod ocsp_cmd;
 mod onshi;
 mod readers;
 mod sign_cmd;
@@ -59,6 +60,9 @@ enum Command {
     /// RFC 3161 timestamps with the built-in test TSA.
     #[command(subcommand)]
     Tsa(sign_cmd::TsaCommand),
+    /// OCSP (RFC 6960): requests, checks against a responder, the test PKIs' responder.
+    #[command(subcommand)]
+    Ocsp(ocsp_cmd::OcspCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign_cmd::sign(&args),
         Command::VerifySignature(args) => sign_cmd::verify(&args),
         Command::Tsa(cmd) => sign_cmd::tsa(cmd),
+        Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

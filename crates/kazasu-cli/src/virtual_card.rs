@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_virtual_card::pki::{
-    ArlKind, CrlSpec, Generation, HpkiAp, HpkiTestPki, IdpScope, Purpose,
+    ArlKind, CrlSpec, Generation, HpkiAp, HpkiTestPki, IdpScope, Purpose, services,
 };
 use kazasu_virtual_card::vpcd::{self, ServeEnd, VpcdOptions};
 use kazasu_virtual_card::{
@@ -283,6 +283,20 @@ fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
     }
     write(dir, "auth", "CERTIFICATE", &issued.holder.auth_certificate)?;
     write(dir, "sign", "CERTIFICATE", &issued.holder.sign_certificate)?;
+    // The delegated OCSP responders of the 2023 roots (their key is fixture key 47).
+    for (purpose, p) in [
+        (Purpose::Authentication, "auth"),
+        (Purpose::Signature, "sign"),
+    ] {
+        let responder = services::jpki_ocsp_responder(pki, purpose, Generation::G2023)
+            .map_err(|e| Failure::usage(format!("cannot build the {p} OCSP responder: {e}")))?;
+        write(
+            dir,
+            &format!("{p}-ocsp-responder"),
+            "CERTIFICATE",
+            &responder.certificate,
+        )?;
+    }
     // The test CVC CAs, one per line: 16-byte key id, modulus, exponent (hex).
     let mut cas =
         String::from("# kazasu virtual card: test CVC CA keys (key id, modulus, exponent; hex)\n");
@@ -330,6 +344,19 @@ fn export_hpki(issued: &IssuedHpkiCard, dir: &Path) -> Result<(), Failure> {
         "CERTIFICATE",
         &issued.credentials.auth_certificate,
     )?;
+    for (ap, p) in [
+        (HpkiAp::Signature, "sign"),
+        (HpkiAp::Authentication, "auth"),
+    ] {
+        let responder =
+            services::hpki_ocsp_responder(pki, ap).map_err(|e| fail("OCSP responder", e))?;
+        write(
+            dir,
+            &format!("hpki-{p}-ocsp-responder"),
+            "CERTIFICATE",
+            &responder.certificate,
+        )?;
+    }
     for (kind, name) in [(ArlKind::Sarl, "hpki-sarl"), (ArlKind::Rarl, "hpki-rarl")] {
         let arl = pki
             .arl(kind, &spec, IdpScope::OnlyCaCerts)
@@ -391,6 +418,8 @@ mod tests {
             "hpki-auth-ca-crl",
             "hpki-sarl",
             "hpki-rarl",
+            "hpki-sign-ocsp-responder",
+            "hpki-auth-ocsp-responder",
         ] {
             let der = std::fs::read(dir.path().join(format!("{name}.der"))).unwrap();
             assert_eq!(der[0], 0x30, "{name}");
