@@ -59,6 +59,26 @@ done
     --crl $P/hpki-sign-ca-crl.pem --crl $P/hpki-sarl.pem --crl $P/hpki-rarl.pem --json >report.json
 grep -q '"Medical Doctor"' report.json || { cat report.json; fail "no hcRole in the report"; }
 
+echo "judges-cms: B-LT with an OCSP answer (kazasu ocsp serve), verified offline by kazasu and by openssl"
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$KAZASU" ocsp serve --port "$PORT" --pki jpki >ocsp.out 2>ocsp.err &
+OCSP_PID=$!
+trap 'kill $OCSP_PID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && break
+    sleep 0.1
+done
+echo ABC123 | "$KAZASU" sign --pin-stdin --in letter.txt --out lt-ocsp.p7s --tsa-local --embed-validation \
+    --ocsp "http://127.0.0.1:$PORT/" 2>/dev/null || fail "kazasu sign --embed-validation --ocsp"
+kill $OCSP_PID 2>/dev/null || true
+wait $OCSP_PID 2>/dev/null || true
+# No CRL given and the responder gone: the embedded answers decide.
+expect_exit 0 "$KAZASU" verify-signature lt-ocsp.p7s --content letter.txt --trust $P/sign-root-2023.pem \
+    --tsa-trust $P/tsa-root.pem --json
+grep -q '"level": "B-LT"' "$WORK/out.txt" || { cat "$WORK/out.txt"; fail "not reported B-LT"; }
+openssl cms -verify -binary -inform DER -in lt-ocsp.p7s -content letter.txt -CAfile $P/sign-root-2023.pem \
+    -purpose any -out /dev/null 2>/dev/null || fail "openssl refuses the B-LT signature"
+
 echo "judges-cms: kazasu on openssl cms -sign -cades"
 openssl cms -sign -binary -cades -md sha256 -in letter.txt -signer $P/sign.pem -inkey $P/sign-key.pem \
     -outform DER -out openssl.p7s

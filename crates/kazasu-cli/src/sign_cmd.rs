@@ -64,6 +64,10 @@ pub(crate) struct SignArgs {
     /// A CRL to embed with --embed-validation (repeatable).
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// With --embed-validation: ask this OCSP responder about the signer certificate and embed
+    /// the verified answer (RFC 5126 revocationValues).
+    #[arg(long, value_name = "URL", requires = "embed_validation")]
+    ocsp: Option<String>,
 }
 
 /// `kazasu verify-signature`.
@@ -88,6 +92,9 @@ pub(crate) struct VerifyArgs {
     /// A CRL or ARL to check revocation with, after those embedded (repeatable).
     #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// Ask this OCSP responder when neither the embedded data nor the CRLs answer.
+    #[arg(long, value_name = "URL")]
+    ocsp: Option<String>,
     /// Time when the signature proves none (no timestamp, no signingTime): RFC 3339 or YYYY-MM-DD.
     #[arg(long, value_name = "TIME|DATE")]
     at: Option<String>,
@@ -314,6 +321,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     for path in &args.crl {
         data.crls.push(read_der(path, MAX_CRL, "CRL", "X509 CRL")?);
     }
+    if let Some(url) = &args.ocsp {
+        data.ocsp_responses.push(fetch_ocsp(url, &signer)?);
+    }
     let local;
     let http;
     let tsa: Option<&dyn TimeStampAuthority> = if args.tsa_local {
@@ -356,6 +366,35 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
         args.out.display()
     );
     Ok(())
+}
+
+/// A verified OCSP answer about the signer's certificate, from `url`.
+fn fetch_ocsp(url: &str, signer: &CardSigner) -> Result<Vec<u8>, Failure> {
+    use kazasu_sign::ocsp::http::{self, HttpOptions};
+    use kazasu_sign::ocsp::{OcspRequest, VerifyOptions, verify_response_to};
+    let cert = Certificate::from_der(signer.certificate())
+        .map_err(|e| Failure::usage(format!("signer certificate: {e}")))?;
+    let issuer = signer
+        .chain()
+        .first()
+        .ok_or_else(|| Failure::usage("no issuer certificate to ask OCSP about the signer with"))
+        .and_then(|d| {
+            Certificate::from_der(d).map_err(|e| Failure::usage(format!("issuer certificate: {e}")))
+        })?;
+    let options = HttpOptions::default();
+    let request = OcspRequest::new(&cert, &issuer, options.hash, true)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let der = http::post(url, &request, &options).map_err(|e| Failure::usage(e.to_string()))?;
+    verify_response_to(
+        &der,
+        &request,
+        &cert,
+        &issuer,
+        OffsetDateTime::now_utc(),
+        &VerifyOptions::default(),
+    )
+    .map_err(|e| Failure::refused(format!("OCSP answer refused: {e}")))?;
+    Ok(der)
 }
 
 /// Reads a DER or PEM object.
@@ -448,6 +487,13 @@ fn verifier(args: &VerifyArgs) -> Result<CmsVerifier, Failure> {
             );
         }
         v = v.with_crls(Arc::new(set));
+    }
+    if let Some(url) = &args.ocsp {
+        let source = kazasu_sign::ocsp::OcspSource::from_responses([]).with_http(
+            Some(url.clone()),
+            kazasu_sign::ocsp::http::HttpOptions::default(),
+        );
+        v = v.with_revocation_source(Arc::new(source));
     }
     if let Some(at) = &args.at {
         v = v.at(parse_at(at).map_err(Failure::usage)?);
