@@ -42,8 +42,10 @@ impl AnySource {
 /// speaks for `q.at` too: good stays good, and revoked counts only if the revocation time is not
 /// after `q.at` — a certificate revoked after a timestamped signature does not undo it.
 fn embedded_ocsp(der: &[u8], q: &RevocationQuery<'_>) -> Option<RevocationStatus> {
-    let mut options = VerifyOptions::default();
-    options.allow_sha1 = q.allow_sha1;
+    let options = VerifyOptions {
+        allow_sha1: q.allow_sha1,
+        ..VerifyOptions::default()
+    };
     match verify_response(der, q.certificate, q.issuer, q.at, &options) {
         Ok(v) => Some(to_revocation_status(&v, q)),
         Err(OcspRejection::NotYetValid { this_update, .. }) => {
