@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! CAdES signing and verification with the virtual card's JPKI and HPKI test keys.
 
 mod common;
