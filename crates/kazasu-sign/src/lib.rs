@@ -4,6 +4,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
+pub mod pades;
 mod error;
 mod report;
 mod signer;
