@@ -4,10 +4,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
-pub mod pades;
+pub mod cms;
 mod error;
+pub mod pades;
 mod report;
+mod revocation;
 mod signer;
+pub mod tsp;
 
 pub use error::SignError;
 pub use report::{Verdict, overall};
