@@ -91,7 +91,7 @@ pub enum Coverage {
 }
 
 /// A signature dictionary found in a PDF, before any cryptography.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct PdfSignature {
     /// The signature field's name (`/T`), when a field refers to this dictionary.
     pub field_name: Option<String>,
@@ -112,6 +112,22 @@ pub struct PdfSignature {
     /// The DER CMS from `/Contents` (the zero padding after it removed).
     #[serde(skip)]
     pub cms: Vec<u8>,
+}
+
+impl std::fmt::Debug for PdfSignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfSignature")
+            .field("field_name", &self.field_name)
+            .field("object", &self.object)
+            .field("filter", &self.filter)
+            .field("sub_filter", &self.sub_filter)
+            .field("claimed_time", &self.claimed_time)
+            .field("byte_range", &self.byte_range)
+            .field("byte_range_problem", &self.byte_range_problem)
+            .field("coverage", &self.coverage)
+            .field("cms_len", &self.cms.len())
+            .finish()
+    }
 }
 
 impl PdfSignature {

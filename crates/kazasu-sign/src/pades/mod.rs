@@ -24,14 +24,17 @@
 //! refused before parsing.
 
 mod changes;
+mod dss;
 mod error;
 mod extract;
 mod parse;
 mod sample;
 mod sign;
 mod update;
+mod verify;
 
 pub use changes::Appended;
+pub use dss::{Dss, add_dss};
 pub use error::PdfError;
 pub use extract::{
     ByteRangeProblem, Coverage, MAX_REVISIONS, PdfObjectId, PdfSignature, signatures,
@@ -39,31 +42,70 @@ pub use extract::{
 pub use parse::MAX_PDF_LEN;
 pub use sample::{sample_referral_letter, sample_referral_letter_compact};
 pub use sign::DEFAULT_CONTENTS_SIZE;
+pub use verify::{PdfReport, PdfSignatureReport, verify_pdf};
 
 use time::OffsetDateTime;
 
-use crate::SignError;
+use crate::cms::{SignOptions, ValidationData};
+use crate::tsp::TimeStampAuthority;
+use crate::{DocumentSigner, SignError};
 
 /// Options for [`sign_pdf`]. Start from [`PadesOptions::default`] and set fields.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy)]
 #[non_exhaustive]
-pub struct PadesOptions {
+pub struct PadesOptions<'a> {
     /// The claimed signing time written to `/M`; `None`: now.
     pub signing_time: Option<OffsetDateTime>,
     /// Bytes reserved for the DER CMS in `/Contents` (written as twice as many hex digits).
     pub contents_size: usize,
     /// The signature field's name; `None`: the first free `SignatureN`.
-    pub field_name: Option<String>,
+    pub field_name: Option<&'a str>,
+    /// A time-stamping authority for a signature timestamp in the CMS (PAdES B-T).
+    pub tsa: Option<&'a dyn TimeStampAuthority>,
+    /// Validation data to embed in the CMS itself. For PAdES LT prefer [`add_dss`] after
+    /// signing, which puts it in the document's DSS.
+    pub validation: Option<&'a ValidationData>,
 }
 
-impl Default for PadesOptions {
+impl Default for PadesOptions<'_> {
     fn default() -> Self {
         Self {
             signing_time: None,
             contents_size: DEFAULT_CONTENTS_SIZE,
             field_name: None,
+            tsa: None,
+            validation: None,
         }
     }
+}
+
+impl std::fmt::Debug for PadesOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PadesOptions")
+            .field("signing_time", &self.signing_time)
+            .field("contents_size", &self.contents_size)
+            .field("field_name", &self.field_name)
+            .field("tsa", &self.tsa.is_some())
+            .field("validation", &self.validation.is_some())
+            .finish()
+    }
+}
+
+/// Signs `pdf` with `signer` (a card or a software key): the incremental update of the
+/// [module docs](self), with a detached CAdES signature in `/Contents` — no signingTime
+/// attribute (the claimed time is `/M`), signingCertificateV2, and with `options.tsa` a
+/// signature timestamp (B-T).
+pub fn sign_pdf(
+    pdf: &[u8],
+    signer: &mut dyn DocumentSigner,
+    options: &PadesOptions<'_>,
+) -> Result<Vec<u8>, SignError> {
+    let mut cms_options = SignOptions::default();
+    cms_options.tsa = options.tsa;
+    cms_options.validation = options.validation;
+    sign_pdf_with(pdf, options, |content| {
+        crate::cms::sign(content, signer, &cms_options)
+    })
 }
 
 /// Signs `pdf` with a detached CMS that `make_cms` produces over the bytes it is given (the
@@ -74,7 +116,7 @@ impl Default for PadesOptions {
 /// a card or a software key.
 pub fn sign_pdf_with(
     pdf: &[u8],
-    options: &PadesOptions,
+    options: &PadesOptions<'_>,
     make_cms: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
 ) -> Result<Vec<u8>, SignError> {
     let spec = sign::FieldSpec {
@@ -82,7 +124,7 @@ pub fn sign_pdf_with(
             .signing_time
             .unwrap_or_else(OffsetDateTime::now_utc),
         contents_size: options.contents_size,
-        field_name: options.field_name.as_deref(),
+        field_name: options.field_name,
     };
     let prepared = sign::prepare(pdf, &spec)?;
     let cms = make_cms(&prepared.signed_bytes())?;
