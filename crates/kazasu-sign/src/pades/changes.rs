@@ -37,7 +37,10 @@ impl std::fmt::Display for Appended {
             if ids.is_empty() {
                 "none".to_owned()
             } else {
-                ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+                ids.iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         };
         write!(
@@ -215,7 +218,10 @@ fn references(object: &Object, out: &mut Vec<ObjectId>, depth: usize) {
         Object::Reference(r) => out.push(*r),
         Object::Array(a) => a.iter().for_each(|o| references(o, out, depth + 1)),
         Object::Dictionary(d) => d.iter().for_each(|(_, o)| references(o, out, depth + 1)),
-        Object::Stream(s) => s.dict.iter().for_each(|(_, o)| references(o, out, depth + 1)),
+        Object::Stream(s) => s
+            .dict
+            .iter()
+            .for_each(|(_, o)| references(o, out, depth + 1)),
         _ => {}
     }
 }
@@ -265,7 +271,11 @@ fn change_beyond(
 }
 
 /// `None` when `now` is `old` plus references to allowed new objects.
-fn array_growth(old: &[Object], now: &[Object], allowed_new: &BTreeSet<ObjectId>) -> Option<String> {
+fn array_growth(
+    old: &[Object],
+    now: &[Object],
+    allowed_new: &BTreeSet<ObjectId>,
+) -> Option<String> {
     if now.len() < old.len() || now[..old.len()] != *old {
         return Some("array entries changed".into());
     }

@@ -62,7 +62,10 @@ pub fn add_dss(pdf: &[u8], data: &ValidationData) -> Result<Vec<u8>, SignError> 
         for item in items {
             let id: ObjectId = (next, 0);
             next = next.saturating_add(1);
-            update.put(id, &Object::Stream(Stream::new(Dictionary::new(), item.clone())))?;
+            update.put(
+                id,
+                &Object::Stream(Stream::new(Dictionary::new(), item.clone())),
+            )?;
             array.push(Object::Reference(id));
         }
         dss.set(key.to_vec(), Object::Array(array));
@@ -112,9 +115,9 @@ fn dss_of(doc: &Document) -> Option<Dss> {
             .iter()
             .filter_map(|i| match resolve(doc, i) {
                 Some(Object::Stream(s)) if !s.dict.has(b"Filter") => Some(s.content.clone()),
-                Some(Object::Stream(s)) => s
-                    .decompressed_content_with_limit(super::MAX_PDF_LEN)
-                    .ok(),
+                Some(Object::Stream(s)) => {
+                    s.decompressed_content_with_limit(super::MAX_PDF_LEN).ok()
+                }
                 _ => None,
             })
             .collect()

@@ -16,7 +16,9 @@ pub enum PdfError {
     Encrypted,
     /// The cross-reference data is damaged (the parser had to repair or rebuild it): an
     /// incremental update would point at the wrong objects.
-    #[error("the PDF's cross-reference data is damaged; repair it (e.g. `qpdf in.pdf out.pdf`) before signing")]
+    #[error(
+        "the PDF's cross-reference data is damaged; repair it (e.g. `qpdf in.pdf out.pdf`) before signing"
+    )]
     DamagedXref,
     /// A required object is missing or of the wrong type.
     #[error("the PDF has no usable {0}")]

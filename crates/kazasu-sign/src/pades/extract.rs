@@ -235,15 +235,14 @@ fn field_names(doc: &Document, out: &mut BTreeMap<ObjectId, String>) {
         if let (Ok(Object::Reference(v)), Some(n)) = (dict.get(b"V"), &full) {
             out.entry(*v).or_insert_with(|| n.clone());
         }
-        if depth < 16 {
-            if let Some(kids) = dict
+        if depth < 16
+            && let Some(kids) = dict
                 .get(b"Kids")
                 .ok()
                 .and_then(|k| resolve(doc, k))
                 .and_then(|k| k.as_array().ok())
-            {
-                stack.extend(kids.iter().map(|k| (k, full.clone(), depth + 1)));
-            }
+        {
+            stack.extend(kids.iter().map(|k| (k, full.clone(), depth + 1)));
         }
     }
 }
@@ -275,7 +274,11 @@ pub fn signatures(pdf: &[u8]) -> Result<Vec<PdfSignature>, SignError> {
 
     let mut seen = BTreeSet::new();
     let mut found = Vec::new();
-    for doc in revisions.iter().map(|(_, d)| d).chain(std::iter::once(&full)) {
+    for doc in revisions
+        .iter()
+        .map(|(_, d)| d)
+        .chain(std::iter::once(&full))
+    {
         for (&id, object) in &doc.objects {
             let Ok(dict) = object.as_dict() else {
                 continue;
@@ -299,11 +302,14 @@ pub fn signatures(pdf: &[u8]) -> Result<Vec<PdfSignature>, SignError> {
                 (None, Some([_, _, b, c])) if b + c == pdf.len() => Coverage::WholeFile,
                 (None, Some([_, _, b, c])) => {
                     let end = b + c;
-                    let signed = revisions
-                        .iter()
-                        .find(|(e, _)| *e == end)
-                        .map(|(_, d)| d);
-                    Coverage::Appended(changes::appended(pdf.len() - end, &ends, end, signed, &full))
+                    let signed = revisions.iter().find(|(e, _)| *e == end).map(|(_, d)| d);
+                    Coverage::Appended(changes::appended(
+                        pdf.len() - end,
+                        &ends,
+                        end,
+                        signed,
+                        &full,
+                    ))
                 }
                 _ => Coverage::Unknown,
             };
@@ -354,8 +360,8 @@ fn check_byte_range(
     byte_range: &[i64],
     contents: &[u8],
 ) -> Result<(), ByteRangeProblem> {
-    let [start, a, b, c] = ranges(byte_range)
-        .ok_or_else(|| ByteRangeProblem::Malformed(format!("{byte_range:?}")))?;
+    let [start, a, b, c] =
+        ranges(byte_range).ok_or_else(|| ByteRangeProblem::Malformed(format!("{byte_range:?}")))?;
     if start != 0 {
         return Err(ByteRangeProblem::NotFromStart);
     }

@@ -100,9 +100,11 @@ pub fn sign_pdf(
     signer: &mut dyn DocumentSigner,
     options: &PadesOptions<'_>,
 ) -> Result<Vec<u8>, SignError> {
-    let mut cms_options = SignOptions::default();
-    cms_options.tsa = options.tsa;
-    cms_options.validation = options.validation;
+    let cms_options = SignOptions {
+        tsa: options.tsa,
+        validation: options.validation,
+        ..SignOptions::default()
+    };
     sign_pdf_with(pdf, options, |content| {
         crate::cms::sign(content, signer, &cms_options)
     })
@@ -120,9 +122,7 @@ pub fn sign_pdf_with(
     make_cms: impl FnOnce(&[u8]) -> Result<Vec<u8>, SignError>,
 ) -> Result<Vec<u8>, SignError> {
     let spec = sign::FieldSpec {
-        signing_time: options
-            .signing_time
-            .unwrap_or_else(OffsetDateTime::now_utc),
+        signing_time: options.signing_time.unwrap_or_else(OffsetDateTime::now_utc),
         contents_size: options.contents_size,
         field_name: options.field_name,
     };

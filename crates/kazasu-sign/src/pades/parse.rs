@@ -56,10 +56,7 @@ impl Base {
             .map_err(|_| PdfError::Missing("/Root in the trailer"))?;
         doc.get_dictionary(root)
             .map_err(|_| PdfError::Missing("document catalog"))?;
-        let first_page = doc
-            .page_iter()
-            .next()
-            .ok_or(PdfError::Missing("page"))?;
+        let first_page = doc.page_iter().next().ok_or(PdfError::Missing("page"))?;
         let trailer_size = doc
             .trailer
             .get(b"Size")

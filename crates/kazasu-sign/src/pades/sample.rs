@@ -57,7 +57,10 @@ fn build(compact: bool) -> Result<Vec<u8>, SignError> {
         }
         operations.push(Operation::new(
             "Tj",
-            vec![Object::String(line.as_bytes().to_vec(), StringFormat::Literal)],
+            vec![Object::String(
+                line.as_bytes().to_vec(),
+                StringFormat::Literal,
+            )],
         ));
         operations.push(Operation::new("T*", vec![]));
     }
@@ -115,6 +118,7 @@ fn build(compact: bool) -> Result<Vec<u8>, SignError> {
         doc.save_with_options(&mut out, options)
             .map_err(|e| PdfError::Parse(e.to_string()))?;
     } else {
+        doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
         doc.save_to(&mut out)
             .map_err(|e| PdfError::Parse(e.to_string()))?;
     }

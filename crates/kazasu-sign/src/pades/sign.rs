@@ -120,11 +120,11 @@ impl<'d> Edits<'d> {
                 _ => None,
             }
         };
-        if let Some(r) = indirect {
-            if let Object::Array(a) = self.object_mut(r)? {
-                a.push(item);
-                return Ok(());
-            }
+        if let Some(r) = indirect
+            && let Object::Array(a) = self.object_mut(r)?
+        {
+            a.push(item);
+            return Ok(());
         }
         let dict = self.nested_dict(holder, path)?;
         match dict.get_mut(key) {
@@ -169,15 +169,14 @@ fn field_names(doc: &Document, acroform: Option<&Dictionary>) -> Vec<String> {
         if let Ok(Object::String(t, _)) = dict.get(b"T") {
             names.push(text_string(t));
         }
-        if depth < 8 {
-            if let Some(kids) = dict
+        if depth < 8
+            && let Some(kids) = dict
                 .get(b"Kids")
                 .ok()
                 .and_then(|k| resolve(doc, k))
                 .and_then(|k| k.as_array().ok())
-            {
-                stack.extend(kids.iter().map(|k| (k, depth + 1)));
-            }
+        {
+            stack.extend(kids.iter().map(|k| (k, depth + 1)));
         }
     }
     names
@@ -218,12 +217,12 @@ pub(crate) fn prepare(pdf: &[u8], spec: &FieldSpec<'_>) -> Result<Prepared, Sign
     field.set("Type", Object::Name(b"Annot".to_vec()));
     field.set("Subtype", Object::Name(b"Widget".to_vec()));
     field.set("FT", Object::Name(b"Sig".to_vec()));
-    field.set("T", Object::String(name.into_bytes(), StringFormat::Literal));
-    field.set("V", Object::Reference(sig_id));
     field.set(
-        "Rect",
-        Object::Array(vec![Object::Integer(0); 4]),
+        "T",
+        Object::String(name.into_bytes(), StringFormat::Literal),
     );
+    field.set("V", Object::Reference(sig_id));
+    field.set("Rect", Object::Array(vec![Object::Integer(0); 4]));
     field.set("F", Object::Integer(132));
     field.set("P", Object::Reference(base.first_page));
 
@@ -236,7 +235,12 @@ pub(crate) fn prepare(pdf: &[u8], spec: &FieldSpec<'_>) -> Result<Prepared, Sign
             set_sig_flags(edits.dict_mut(af, "AcroForm")?);
         }
         Ok(Object::Dictionary(_)) => {
-            edits.push_to_array(base.root, &[b"AcroForm"], b"Fields", Object::Reference(field_id))?;
+            edits.push_to_array(
+                base.root,
+                &[b"AcroForm"],
+                b"Fields",
+                Object::Reference(field_id),
+            )?;
             set_sig_flags(edits.nested_dict(base.root, &[b"AcroForm"])?);
         }
         _ => {
@@ -275,10 +279,7 @@ pub(crate) fn prepare(pdf: &[u8], spec: &FieldSpec<'_>) -> Result<Prepared, Sign
     let lt = body + contents_at;
     let gt = lt + 1 + 2 * spec.contents_size;
     let byte_range = [0, lt, gt + 1, bytes.len() - (gt + 1)];
-    let text = format!(
-        "[0 {} {} {}]",
-        byte_range[1], byte_range[2], byte_range[3]
-    );
+    let text = format!("[0 {} {} {}]", byte_range[1], byte_range[2], byte_range[3]);
     let mut field_bytes = text.into_bytes();
     if field_bytes.len() > BYTE_RANGE_PLACEHOLDER.len() {
         return Err(PdfError::Parse("offsets too large for /ByteRange".into()).into());

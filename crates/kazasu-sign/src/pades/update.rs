@@ -93,7 +93,7 @@ impl Update {
         let mut body_offsets = BTreeMap::new();
         for (&(num, generation), body) in &self.bodies {
             offsets.insert(num, (out.len(), generation));
-            write!(out, "{num} {generation} obj\n").map_err(io)?;
+            writeln!(out, "{num} {generation} obj").map_err(io)?;
             body_offsets.insert((num, generation), out.len());
             out.extend_from_slice(body);
             out.extend_from_slice(b"\nendobj\n");
@@ -129,7 +129,7 @@ impl Update {
             }
             dict.set("Index", Object::Array(index));
             dict.set("Length", Object::Integer(data.len() as i64));
-            write!(out, "{xref_num} 0 obj\n").map_err(io)?;
+            writeln!(out, "{xref_num} 0 obj").map_err(io)?;
             out.extend_from_slice(&serialize(&Object::Dictionary(dict))?);
             out.extend_from_slice(b"\nstream\r\n");
             out.extend_from_slice(&data);
@@ -137,7 +137,7 @@ impl Update {
         } else {
             out.extend_from_slice(b"xref\n");
             for (start, run) in runs(&offsets) {
-                write!(out, "{start} {}\n", run.len()).map_err(io)?;
+                writeln!(out, "{start} {}", run.len()).map_err(io)?;
                 for (offset, generation) in run {
                     write!(out, "{offset:010} {generation:05} n\r\n").map_err(io)?;
                 }

@@ -62,13 +62,24 @@ impl PdfReport {
         if self.signatures.is_empty() {
             return Verdict::Invalid("the PDF has no signature".into());
         }
-        overall(self.signatures.iter().map(|s| s.verdict()).collect::<Vec<_>>().iter())
+        overall(
+            self.signatures
+                .iter()
+                .map(|s| s.verdict())
+                .collect::<Vec<_>>()
+                .iter(),
+        )
     }
 }
 
 impl std::fmt::Display for PdfReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "PDF: {} bytes, {} signature(s)", self.len, self.signatures.len())?;
+        writeln!(
+            f,
+            "PDF: {} bytes, {} signature(s)",
+            self.len,
+            self.signatures.len()
+        )?;
         for (i, s) in self.signatures.iter().enumerate() {
             let sig = &s.signature;
             writeln!(
@@ -153,7 +164,9 @@ pub fn verify_pdf(pdf: &[u8], verifier: &CmsVerifier) -> Result<PdfReport, SignE
             Coverage::WholeFile => Verdict::Valid,
             Coverage::Appended(a) if a.only_signatures_and_dss() => Verdict::Valid,
             Coverage::Appended(a) => Verdict::Invalid(a.to_string()),
-            Coverage::Unknown => Verdict::Indeterminate("not checked: the ByteRange is refused".into()),
+            Coverage::Unknown => {
+                Verdict::Indeterminate("not checked: the ByteRange is refused".into())
+            }
         };
         let sub_filter = signature.sub_filter.as_deref().unwrap_or("");
         let (cms, cms_not_checked) = if !DETACHED.contains(&sub_filter) {
