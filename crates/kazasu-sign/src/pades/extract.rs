@@ -334,9 +334,20 @@ pub fn signatures(pdf: &[u8]) -> Result<Vec<PdfSignature>, SignError> {
     Ok(found)
 }
 
-/// The DER element at the start of `contents` without the zero padding after it (left whole
-/// when it does not parse, so the CMS layer names the problem).
+/// The CMS at the start of `contents` without the zero padding after it. NSS-based signers
+/// (poppler, LibreOffice, Firefox) write BER with indefinite lengths; those are rewritten with
+/// definite lengths (the signed attributes inside are DER already, so nothing signed changes).
+/// Left whole when it does not parse, so the CMS layer names the problem.
 fn trim_der(contents: Vec<u8>) -> Vec<u8> {
+    if contents.get(1) == Some(&0x80) {
+        let mut out = Vec::with_capacity(contents.len());
+        if let Some(end) = ber_to_der(&contents, 0, &mut out, 0)
+            && contents[end..].iter().all(|&b| b == 0)
+        {
+            return out;
+        }
+        return contents;
+    }
     let total = (|| {
         let mut reader = der::SliceReader::new(&contents).ok()?;
         let header = der::Header::decode(&mut reader).ok()?;
@@ -351,6 +362,75 @@ fn trim_der(contents: Vec<u8>) -> Vec<u8> {
         }
         _ => contents,
     }
+}
+
+/// Copies the element at `at` to `out` with every indefinite length made definite; returns the
+/// offset after it (after its end-of-contents octets when indefinite).
+fn ber_to_der(input: &[u8], at: usize, out: &mut Vec<u8>, depth: usize) -> Option<usize> {
+    if depth > 64 {
+        return None;
+    }
+    let tag = *input.get(at)?;
+    // Multi-byte tags do not occur in CMS.
+    if tag & 0x1F == 0x1F {
+        return None;
+    }
+    let constructed = tag & 0x20 != 0;
+    let first = *input.get(at + 1)?;
+    let mut pos = at + 2;
+    let definite = if first == 0x80 {
+        None
+    } else if first < 0x80 {
+        Some(usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7F);
+        if n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for _ in 0..n {
+            len = (len << 8) | usize::from(*input.get(pos)?);
+            pos += 1;
+        }
+        Some(len)
+    };
+    let mut body = Vec::new();
+    let end = match definite {
+        Some(len) if !constructed => {
+            body.extend_from_slice(input.get(pos..pos.checked_add(len)?)?);
+            pos + len
+        }
+        Some(len) => {
+            let end = pos.checked_add(len)?;
+            input.get(..end)?;
+            while pos < end {
+                pos = ber_to_der(input, pos, &mut body, depth + 1)?;
+            }
+            if pos != end {
+                return None;
+            }
+            end
+        }
+        None if !constructed => return None,
+        None => {
+            while input.get(pos..pos + 2)? != [0, 0] {
+                pos = ber_to_der(input, pos, &mut body, depth + 1)?;
+            }
+            pos + 2
+        }
+    };
+    out.push(tag);
+    let len = body.len();
+    if len < 0x80 {
+        out.push(u8::try_from(len).ok()?);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | u8::try_from(bytes.len() - skip).ok()?);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(&body);
+    Some(end)
 }
 
 fn check_byte_range(
@@ -413,4 +493,26 @@ fn check_byte_range(
         return Err(ByteRangeProblem::EndsInsideRevision { end: end as u64 });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indefinite_lengths_become_definite_and_padding_goes() {
+        // SEQUENCE (indefinite) { OID, [0] (indefinite) { SEQUENCE { INTEGER 5 } } } + padding.
+        let ber = [
+            0x30, 0x80, 0x06, 0x01, 0x2A, 0xA0, 0x80, 0x30, 0x03, 0x02, 0x01, 0x05, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let der = [
+            0x30, 0x0A, 0x06, 0x01, 0x2A, 0xA0, 0x05, 0x30, 0x03, 0x02, 0x01, 0x05,
+        ];
+        assert_eq!(trim_der(ber.to_vec()), der);
+        assert_eq!(trim_der([&der[..], &[0, 0, 0]].concat()), der);
+        // Truncated BER and data after the padding stay as they are, for the CMS layer to name.
+        assert_eq!(trim_der(ber[..8].to_vec()), ber[..8]);
+        assert_eq!(trim_der([&der[..], &[0, 7]].concat()), [&der[..], &[0, 7]].concat());
+    }
 }
