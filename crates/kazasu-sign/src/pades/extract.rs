@@ -513,6 +513,9 @@ mod tests {
         assert_eq!(trim_der([&der[..], &[0, 0, 0]].concat()), der);
         // Truncated BER and data after the padding stay as they are, for the CMS layer to name.
         assert_eq!(trim_der(ber[..8].to_vec()), ber[..8]);
-        assert_eq!(trim_der([&der[..], &[0, 7]].concat()), [&der[..], &[0, 7]].concat());
+        assert_eq!(
+            trim_der([&der[..], &[0, 7]].concat()),
+            [&der[..], &[0, 7]].concat()
+        );
     }
 }
