@@ -11,6 +11,6 @@ mod token;
 pub use authority::{LocalTsa, TimeStampAuthority};
 #[cfg(feature = "http")]
 pub use http::HttpTsa;
-pub use protocol::{MAX_TSA_RESPONSE_LEN, request, response_token};
+pub use protocol::{MAX_TSA_RESPONSE_LEN, request, response_token, token_of};
 pub(crate) use token::rejection_verdict;
 pub use token::{TokenReport, verify_token};
