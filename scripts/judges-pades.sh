@@ -130,4 +130,22 @@ grep -q 'field PopplerSig' "$WORK/poppler.kazasu" || { cat "$WORK/poppler.kazasu
 grep -q 'hcRole: Medical Doctor' "$WORK/poppler.kazasu" || { cat "$WORK/poppler.kazasu"; fail "kazasu does not report the role"; }
 expect_tamper_detected "$WORK/letter-poppler.pdf"
 
+echo "judges-pades: kazasu sign --pdf with the virtual cards (the CLI path), pdfsig and qpdf judge"
+cargo build -q --locked -p kazasu-cli --bin kazasu
+K="$TARGET_DIR/debug/kazasu"
+"$K" sample-pdf --out "$WORK/cli-letter.pdf"
+echo ABC123 | "$K" sign --pdf --pin-stdin --in "$WORK/cli-letter.pdf" --out "$WORK/cli-jpki.pdf" --tsa-local 2>/dev/null ||
+    fail "kazasu sign --pdf"
+echo 1234 | "$K" sign --card hpki --pdf --pin-stdin --in "$WORK/cli-jpki.pdf" --out "$WORK/cli-two.pdf" \
+    --tsa-local 2>/dev/null || fail "kazasu sign --card hpki --pdf"
+expect_valid "$WORK/cli-two.pdf" 2
+qpdf --check "$WORK/cli-two.pdf" >/dev/null || fail "qpdf --check on the CLI-signed PDF"
+"$K" virtual-card export --hpki "$WORK/cli-pki" >/dev/null
+C="$WORK/cli-pki"
+"$K" verify-signature "$WORK/cli-two.pdf" --trust "$C/hpki-root.pem" --trust "$C/sign-root-2023.pem" \
+    --tsa-trust "$C/tsa-root.pem" --crl "$C/sign-crl.pem" --crl "$C/hpki-sign-ca-crl.pem" --crl "$C/hpki-sarl.pem" \
+    --crl "$C/hpki-rarl.pem" >"$WORK/cli.kazasu" 2>&1 ||
+    { cat "$WORK/cli.kazasu"; fail "kazasu verify-signature refuses the CLI-signed PDF"; }
+grep -q 'hcRole: Medical Doctor' "$WORK/cli.kazasu" || { cat "$WORK/cli.kazasu"; fail "no hcRole for the CLI-signed PDF"; }
+
 echo "judges-pades: ok ($n kazasu-signed PDFs, 1 two-signature PDF and 1 pdfsig-signed PDF judged; $(($(date +%s) - START)) s)"
