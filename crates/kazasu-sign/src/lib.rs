@@ -1,14 +1,16 @@
 //! Signed documents for Japanese healthcare: CMS/CAdES signatures made with the My Number Card's
 //! signature key or the HPKI card (through [`DocumentSigner`], so this crate never needs a card or
-//! PC/SC), RFC 3161 timestamps and OCSP, verified on `kazasu-pki` with one [`Verdict`] per part.
+//! PC/SC), XAdES e-prescriptions and dispensing records ([`xades`]), RFC 3161 timestamps and OCSP,
+//! verified on `kazasu-pki` with one [`Verdict`] per part.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
 mod error;
 mod report;
 mod signer;
+pub mod xades;
 
-pub use error::SignError;
+pub use error::{SignError, XmlErrorKind};
 pub use report::{Verdict, overall};
 pub use signer::{DocumentSigner, SoftwareSigner};
 
