@@ -5,9 +5,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
+pub mod cms;
 mod error;
 mod report;
+mod revocation;
 mod signer;
+pub mod tsp;
 pub mod xades;
 
 pub use error::{SignError, XmlErrorKind};

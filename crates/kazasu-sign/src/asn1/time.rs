@@ -66,7 +66,7 @@ impl PreciseTime {
                 }
                 (nanos, tail.last()?)
             }
-            (z, tail) if tail.is_empty() => (0, z),
+            (z, []) => (0, z),
             _ => return None,
         };
         if *z != b'Z' {

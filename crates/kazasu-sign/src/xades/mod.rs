@@ -47,7 +47,7 @@ pub mod xml;
 
 pub use report::{DocumentKind, DocumentReport, Level, ReferenceReport, SignatureReport, SignerReport};
 pub use sign::{
-    SignOptions, TimeStamper, ValidationData, dispensing_document, prescription_document,
+    SignOptions, ValidationData, dispensing_document, prescription_document,
     sign_dispensing, sign_prescription,
 };
 pub use verify::XadesVerifier;

@@ -12,14 +12,8 @@ use x509_cert::ext::pkix::name::GeneralName;
 use super::xml::{self, C14n};
 use super::{DS, EXC_C14N, RSA_SHA256, SHA256, SIGNED_PROPERTIES_TYPE, XADES};
 use crate::asn1::ess::IssuerSerial;
+use crate::tsp::TimeStampAuthority;
 use crate::{DocumentSigner, SignError};
-
-/// Something that returns an RFC 3161 timestamp token for a SHA-256 message imprint (a TSA
-/// client, or a local test TSA).
-pub trait TimeStamper {
-    /// The DER `TimeStampToken` (CMS `ContentInfo`) whose messageImprint is SHA-256 `imprint`.
-    fn timestamp_sha256(&self, imprint: &[u8]) -> Result<Vec<u8>, SignError>;
-}
 
 /// Validation data to embed for ES-XL.
 #[derive(Clone, Debug, Default)]
@@ -36,7 +30,7 @@ pub struct SignOptions<'a> {
     /// The claimed signing time written in `SigningTime`.
     pub signing_time: OffsetDateTime,
     /// A TSA for ES-T (`SignatureTimeStamp`).
-    pub timestamper: Option<&'a dyn TimeStamper>,
+    pub timestamper: Option<&'a dyn TimeStampAuthority>,
     /// Validation data for ES-XL (needs a timestamper).
     pub validation_data: Option<&'a ValidationData>,
     /// Add an `ArchiveTimeStamp` (ES-A; needs the validation data).
@@ -357,7 +351,7 @@ fn sign_slot(
             let doc = xml::parse(text.as_bytes())?;
             let value = signature_child(&doc, &parts.id, "SignatureValue")?;
             let bytes = c14n.subtree(&doc, value)?;
-            tsa.timestamp_sha256(&HashAlgorithm::Sha256.digest(&bytes))?
+            tsa.timestamp(HashAlgorithm::Sha256, &HashAlgorithm::Sha256.digest(&bytes))?
         };
         let mut props = format!(
             "<xades:SignatureTimeStamp Id=\"{}-SignatureTimeStamp\">\
@@ -396,9 +390,9 @@ fn sign_slot(
             let token = {
                 let doc = xml::parse(text.as_bytes())?;
                 let signature = signature_node(&doc, &parts.id)?;
-                let input = super::verify::archive_input(&doc, signature, None)
-                    .map_err(internal)?;
-                tsa.timestamp_sha256(&HashAlgorithm::Sha256.digest(&input))?
+                let input =
+                    super::verify::archive_input(&doc, signature, None, &c14n).map_err(internal)?;
+                tsa.timestamp(HashAlgorithm::Sha256, &HashAlgorithm::Sha256.digest(&input))?
             };
             props.push_str(&format!(
                 "<xades:ArchiveTimeStamp Id=\"{}-ArchiveTimeStamp\">\

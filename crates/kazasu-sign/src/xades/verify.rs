@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use kazasu_pki::{
-    Certificate, Crl, CrlSet, HcRole, HpkiVerifier, QualificationRejection, Rejection,
-    RevocationQuery, RevocationSource, RevocationStatus,
+    Certificate, Crl, CrlSet, HcRole, HpkiVerifier, Purpose, QualificationRejection, Rejection,
+    RevocationPolicy, TrustStore, Verifier, VerifierOptions,
 };
 use kazasu_types::HashAlgorithm;
 use time::OffsetDateTime;
@@ -17,6 +17,7 @@ use super::{
     SHA1, SHA256, SHA384, SHA512, SIGNED_PROPERTIES_TYPE, SignatureReport, SignerReport, XADES,
 };
 use crate::asn1::ess::IssuerSerial;
+use crate::revocation::AnySource;
 use crate::{SignError, Verdict, overall};
 
 /// Verifies XAdES prescriptions and dispensing records.
@@ -27,37 +28,18 @@ use crate::{SignError, Verdict, overall};
 #[derive(Clone)]
 pub struct XadesVerifier {
     hpki: HpkiVerifier,
-    tsa_trust: Vec<Certificate>,
-    crls: Arc<CrlSet>,
+    tsa: Option<Verifier>,
+    crls: Option<Arc<CrlSet>>,
     at: Option<OffsetDateTime>,
 }
 
 impl std::fmt::Debug for XadesVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("XadesVerifier")
-            .field("tsa_trust", &self.tsa_trust.len())
-            .field("crls", &self.crls.len())
+            .field("tsa", &self.tsa.is_some())
+            .field("crls", &self.crls.as_ref().map(|c| c.len()))
             .field("at", &self.at)
             .finish()
-    }
-}
-
-/// The CRLs a signature embeds first, then those the verifier was given.
-struct Revocation {
-    embedded: CrlSet,
-    external: Option<Arc<CrlSet>>,
-}
-
-impl RevocationSource for Revocation {
-    fn status(&self, query: &RevocationQuery<'_>) -> RevocationStatus {
-        let first = self.embedded.status(query);
-        match (&first, &self.external) {
-            (RevocationStatus::Unknown(_), Some(external)) => match external.status(query) {
-                s @ (RevocationStatus::Good { .. } | RevocationStatus::Revoked(_)) => s,
-                _ => first,
-            },
-            _ => first,
-        }
     }
 }
 
@@ -66,27 +48,31 @@ impl XadesVerifier {
     pub fn new(hpki: HpkiVerifier) -> Self {
         Self {
             hpki,
-            tsa_trust: Vec::new(),
-            crls: Arc::new(CrlSet::new()),
+            tsa: None,
+            crls: None,
             at: None,
         }
     }
 
-    /// Trusts these TSA roots for signature and archive timestamps.
+    /// Trusts these TSA roots for signature and archive timestamps (the TSA certificate needs
+    /// the critical EKU timeStamping; TSA certificates are not checked for revocation).
     #[must_use]
     pub fn with_tsa_trust(mut self, roots: impl IntoIterator<Item = Certificate>) -> Self {
-        self.tsa_trust.extend(roots);
+        let mut store = TrustStore::new();
+        for root in roots {
+            store.add_for(root, [Purpose::TimeStamping]);
+        }
+        let mut options = VerifierOptions::default();
+        options.revocation = RevocationPolicy::Off;
+        self.tsa = Some(Verifier::new(store).with_options(options));
         self
     }
 
-    /// CRLs (and ARLs) to use besides those a signature embeds.
+    /// CRLs (and ARLs) to use after those a signature embeds; shared, so a national-scale CRL
+    /// is parsed and indexed once.
     #[must_use]
-    pub fn with_crls(mut self, crls: impl IntoIterator<Item = Crl>) -> Self {
-        let mut set = CrlSet::new();
-        for crl in crls {
-            set.add(crl);
-        }
-        self.crls = Arc::new(set);
+    pub fn with_crls(mut self, crls: Arc<CrlSet>) -> Self {
+        self.crls = Some(crls);
         self
     }
 
@@ -343,16 +329,10 @@ impl XadesVerifier {
                     (None, Some(t)) => {
                         let at = self.at.unwrap_or(t);
                         match self.check_signer(cert, &parts, at, &required, false) {
-                            Verdict::Valid => Verdict::Valid,
-                            v => Verdict::Invalid(format!(
-                                "the embedded certificates and CRLs do not suffice: {}",
-                                v.reason()
-                            ))
-                            .and(if matches!(v, Verdict::Indeterminate(_)) {
-                                Verdict::Valid
-                            } else {
-                                v
-                            }),
+                            Verdict::Indeterminate(r) => Verdict::Indeterminate(format!(
+                                "the embedded certificates and CRLs do not suffice: {r}"
+                            )),
+                            v => v,
                         }
                     }
                 });
@@ -418,10 +398,8 @@ impl XadesVerifier {
                 embedded.add(crl);
             }
         }
-        let revocation = Revocation {
-            embedded,
-            external: with_external.then(|| Arc::clone(&self.crls)),
-        };
+        let caller = if with_external { self.crls.clone() } else { None };
+        let revocation = AnySource::new(embedded, Vec::new(), caller, Vec::new());
         let verifier = self.hpki.clone().with_revocation(revocation);
         let intermediates: Vec<Certificate> = parts
             .chain
@@ -456,8 +434,14 @@ impl XadesVerifier {
                 Err(e) => return (Verdict::Invalid(format!("EncapsulatedTimeStamp {e}")), None),
             },
         };
-        let imprint = HashAlgorithm::Sha256.digest(data);
-        super::timestamp::verify(&token, &imprint, &self.tsa_trust, &parts.certificate_values)
+        let extra: Vec<Vec<u8>> = parts
+            .certificate_values
+            .iter()
+            .map(|c| c.der().to_vec())
+            .collect();
+        let report = crate::tsp::verify_token(&token, data, self.tsa.as_ref(), &extra);
+        let time = report.verdict.is_valid().then_some(report.gen_time).flatten();
+        (report.verdict, time)
     }
 }
 
@@ -552,14 +536,7 @@ impl<'a, 'i> Parts<'a, 'i> {
     /// Reads the parts; `Err` when nothing can be checked (no SignedInfo).
     fn read(sig: Node<'a, 'i>) -> Result<Self, String> {
         let mut problems = Vec::new();
-        let mut note = |r: Result<Option<Node<'a, 'i>>, String>| match r {
-            Ok(n) => n,
-            Err(e) => {
-                problems.push(e);
-                None
-            }
-        };
-        let signed_info = note(xml::only_child(sig, DS, "SignedInfo"));
+        let signed_info = note(&mut problems, xml::only_child(sig, DS, "SignedInfo"));
         let Some(si) = signed_info else {
             return Err("no ds:SignedInfo".into());
         };
@@ -567,11 +544,11 @@ impl<'a, 'i> Parts<'a, 'i> {
         if references.is_empty() {
             problems.push("no ds:Reference".into());
         }
-        let signature_value = note(xml::only_child(sig, DS, "SignatureValue"));
+        let signature_value = note(&mut problems, xml::only_child(sig, DS, "SignatureValue"));
         if signature_value.is_none() {
             problems.push("no ds:SignatureValue".into());
         }
-        let key_info = note(xml::only_child(sig, DS, "KeyInfo"));
+        let key_info = note(&mut problems, xml::only_child(sig, DS, "KeyInfo"));
         let mut certs = Vec::new();
         match key_info {
             None => problems.push("no ds:KeyInfo".into()),
@@ -619,25 +596,25 @@ impl<'a, 'i> Parts<'a, 'i> {
                         "QualifyingProperties Target {target:?} does not name this signature"
                     )),
                 }
-                signed_properties = note(xml::only_child(qp, XADES, "SignedProperties"));
+                signed_properties = note(&mut problems, xml::only_child(qp, XADES, "SignedProperties"));
                 let ssp = signed_properties
-                    .and_then(|sp| note(xml::only_child(sp, XADES, "SignedSignatureProperties")));
+                    .and_then(|sp| note(&mut problems, xml::only_child(sp, XADES, "SignedSignatureProperties")));
                 match ssp {
                     None => problems.push("no xades:SignedSignatureProperties".into()),
                     Some(ssp) => {
-                        signing_time = note(xml::only_child(ssp, XADES, "SigningTime"));
+                        signing_time = note(&mut problems, xml::only_child(ssp, XADES, "SigningTime"));
                         signing_certificate =
-                            note(xml::only_child(ssp, XADES, "SigningCertificateV2"));
+                            note(&mut problems, xml::only_child(ssp, XADES, "SigningCertificateV2"));
                         if signing_time.is_none() {
                             problems.push("no xades:SigningTime".into());
                         }
                     }
                 }
-                let usp = note(xml::only_child(qp, XADES, "UnsignedProperties"))
-                    .and_then(|up| note(xml::only_child(up, XADES, "UnsignedSignatureProperties")));
+                let usp = note(&mut problems, xml::only_child(qp, XADES, "UnsignedProperties"))
+                    .and_then(|up| note(&mut problems, xml::only_child(up, XADES, "UnsignedSignatureProperties")));
                 if let Some(usp) = usp {
-                    signature_timestamp = note(xml::only_child(usp, XADES, "SignatureTimeStamp"));
-                    archive_timestamp = note(xml::only_child(usp, XADES, "ArchiveTimeStamp"));
+                    signature_timestamp = note(&mut problems, xml::only_child(usp, XADES, "SignatureTimeStamp"));
+                    archive_timestamp = note(&mut problems, xml::only_child(usp, XADES, "ArchiveTimeStamp"));
                     for cv in xml::children_named(usp, XADES, "CertificateValues") {
                         has_validation_data = true;
                         for c in xml::children_named(cv, XADES, "EncapsulatedX509Certificate") {
@@ -988,5 +965,16 @@ fn qualification_verdict(r: &QualificationRejection) -> Verdict {
             Verdict::Indeterminate(reason)
         }
         _ => Verdict::Invalid(reason),
+    }
+}
+
+/// The node of `r`, or `None` with the error noted.
+fn note<T>(problems: &mut Vec<String>, r: Result<Option<T>, String>) -> Option<T> {
+    match r {
+        Ok(n) => n,
+        Err(e) => {
+            problems.push(e);
+            None
+        }
     }
 }
