@@ -5,6 +5,7 @@
 mod card;
 mod cert;
 mod demo;
+mod eprescription_cmd;
 mod genuine;
 mod hpki;
 mod onshi;
@@ -50,6 +51,11 @@ enum Command {
     /// A test double of the オンライン資格確認 terminal's file interface (req/res/face folders).
     #[command(subcommand)]
     Onshi(onshi::OnshiCommand),
+    /// Sign an e-prescription (XAdES, HPKI card), or with --dispense a dispensing record.
+    SignEprescription(eprescription_cmd::SignArgs),
+    /// Verify an e-prescription or dispensing record: every signature part by part (exit 0 valid,
+    /// 1 invalid or indeterminate, 2 unusable).
+    VerifyEprescription(eprescription_cmd::VerifyArgs),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -97,6 +103,8 @@ fn main() -> ExitCode {
         Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
+        Command::SignEprescription(args) => eprescription_cmd::sign(&args),
+        Command::VerifyEprescription(args) => eprescription_cmd::verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
