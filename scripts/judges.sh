@@ -86,4 +86,6 @@ for f in "$D"/res/*.xml; do
     "$KAZASU" onshi parse "$f" --json >/dev/null || fail "kazasu cannot read back $f"
 done
 
+bash scripts/judges-xades.sh
+
 echo "judges: passed in $(($(date +%s) - START))s"
