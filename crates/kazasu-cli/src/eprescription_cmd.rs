@@ -224,7 +224,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
         )));
     }
     if args.xl && !(args.tsa_local || args.tsa.is_some()) {
-        return Err(Failure::usage("--xl needs a timestamp: add --tsa or --tsa-local"));
+        return Err(Failure::usage(
+            "--xl needs a timestamp: add --tsa or --tsa-local",
+        ));
     }
     let at = match &args.at {
         Some(s) => parse_at(s).map_err(|e| Failure::usage(format!("--at {s:?}: {e}")))?,
@@ -246,7 +248,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     let mut session = Session::new(transport);
     let kind = CardKind::detect(&mut session).map_err(crate::card::card_failure)?;
     if kind != CardKind::Hpki {
-        return Err(Failure::refused(format!("the card is {kind}, not an HPKI card")));
+        return Err(Failure::refused(format!(
+            "the card is {kind}, not an HPKI card"
+        )));
     }
     let mut hpki = Hpki::from_session(session).map_err(crate::card::card_failure)?;
     let certificate = hpki
@@ -259,7 +263,10 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
         hpki,
         pin,
         certificate: certificate.clone(),
-        chain: virt.as_ref().map(|v| vec![v.ca.clone()]).unwrap_or_default(),
+        chain: virt
+            .as_ref()
+            .map(|v| vec![v.ca.clone()])
+            .unwrap_or_default(),
         last_try: if args.allow_last_try {
             LastTry::Allow
         } else {
@@ -269,8 +276,11 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
 
     let test_tsa = TestTsa::new().map_err(|e| Failure::usage(format!("test TSA: {e}")))?;
     let tsa: Option<Box<dyn TimeStampAuthority>> = if args.tsa_local {
-        let s = SoftwareSigner::new(test_tsa.signer.certificate.clone(), test_tsa.signer.key.clone())
-            .map_err(|e| Failure::usage(format!("test TSA: {e}")))?;
+        let s = SoftwareSigner::new(
+            test_tsa.signer.certificate.clone(),
+            test_tsa.signer.key.clone(),
+        )
+        .map_err(|e| Failure::usage(format!("test TSA: {e}")))?;
         let clock_at = args.at.as_ref().map(|_| at);
         Some(Box::new(LocalTsa::new(s).with_clock(move || {
             clock_at.unwrap_or_else(OffsetDateTime::now_utc)
@@ -295,7 +305,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
             validation.crls.push(m.rarl);
         }
         if args.tsa_local {
-            validation.certificates.push(test_tsa.signer.certificate.clone());
+            validation
+                .certificates
+                .push(test_tsa.signer.certificate.clone());
             validation.certificates.push(test_tsa.root.clone());
         }
         for p in &args.embed_cert {
@@ -333,11 +345,26 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
         };
         std::fs::create_dir_all(dir)
             .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-        write(&dir.join("hpki-root.pem"), pem("CERTIFICATE", &v.pki.root().der)?.as_bytes())?;
-        write(&dir.join("hpki-ca.pem"), pem("CERTIFICATE", &v.ca)?.as_bytes())?;
-        write(&dir.join("signer.pem"), pem("CERTIFICATE", &certificate)?.as_bytes())?;
-        write(&dir.join("tsa-root.pem"), pem("CERTIFICATE", &test_tsa.root)?.as_bytes())?;
-        write(&dir.join("tsa.pem"), pem("CERTIFICATE", &test_tsa.signer.certificate)?.as_bytes())?;
+        write(
+            &dir.join("hpki-root.pem"),
+            pem("CERTIFICATE", &v.pki.root().der)?.as_bytes(),
+        )?;
+        write(
+            &dir.join("hpki-ca.pem"),
+            pem("CERTIFICATE", &v.ca)?.as_bytes(),
+        )?;
+        write(
+            &dir.join("signer.pem"),
+            pem("CERTIFICATE", &certificate)?.as_bytes(),
+        )?;
+        write(
+            &dir.join("tsa-root.pem"),
+            pem("CERTIFICATE", &test_tsa.root)?.as_bytes(),
+        )?;
+        write(
+            &dir.join("tsa.pem"),
+            pem("CERTIFICATE", &test_tsa.signer.certificate)?.as_bytes(),
+        )?;
         let m = v
             .pki
             .verification_material(at)
@@ -361,7 +388,8 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         HpkiVerifier::new().map_err(|e| Failure::usage(format!("the shipped HPKI roots: {e}")))?
     } else {
         let mut store = if args.trust.iter().any(|t| t == "hpki") {
-            TrustStore::hpki().map_err(|e| Failure::usage(format!("the shipped HPKI roots: {e}")))?
+            TrustStore::hpki()
+                .map_err(|e| Failure::usage(format!("the shipped HPKI roots: {e}")))?
         } else {
             TrustStore::new()
         };
@@ -391,14 +419,16 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         let mut set = CrlSet::new();
         for p in &args.crl {
             set.add(
-                kazasu_pki::Crl::parse_vec(read_limited(p, MAX_CRL_FILE, "CRL")?)
-                    .map_err(|e| Failure::usage(format!("{}: not a usable CRL: {e}", p.display())))?,
+                kazasu_pki::Crl::parse_vec(read_limited(p, MAX_CRL_FILE, "CRL")?).map_err(|e| {
+                    Failure::usage(format!("{}: not a usable CRL: {e}", p.display()))
+                })?,
             );
         }
         verifier = verifier.with_crls(Arc::new(set));
     }
     if let Some(s) = &args.at {
-        verifier = verifier.at(parse_at(s).map_err(|e| Failure::usage(format!("--at {s:?}: {e}")))?);
+        verifier =
+            verifier.at(parse_at(s).map_err(|e| Failure::usage(format!("--at {s:?}: {e}")))?);
     }
     let report = match verifier.verify(&xml) {
         Ok(r) => r,
@@ -443,8 +473,14 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                     verdict_line(&r.verdict)
                 );
             }
-            println!("  signature value:     {}", verdict_line(&s.signature_value));
-            println!("  signing certificate: {}", verdict_line(&s.signing_certificate));
+            println!(
+                "  signature value:     {}",
+                verdict_line(&s.signature_value)
+            );
+            println!(
+                "  signing certificate: {}",
+                verdict_line(&s.signing_certificate)
+            );
             println!(
                 "  signer:              {} [{}] at {}: {}",
                 s.signer.subject.as_deref().unwrap_or("?"),
@@ -452,7 +488,8 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
                 s.signer.validated_at.as_deref().unwrap_or("?"),
                 verdict_line(&s.signer.verdict)
             );
-            let opt = |v: &Option<Verdict>| v.as_ref().map_or_else(|| "absent".to_owned(), verdict_line);
+            let opt =
+                |v: &Option<Verdict>| v.as_ref().map_or_else(|| "absent".to_owned(), verdict_line);
             println!("  signature timestamp: {}", opt(&s.signature_timestamp));
             println!("  validation data:     {}", opt(&s.validation_data));
             println!("  archive timestamp:   {}", opt(&s.archive_timestamp));

@@ -17,7 +17,8 @@ use kazasu_sign::{SignError, SoftwareSigner, Verdict, XmlErrorKind};
 use kazasu_virtual_card::pki::{HcRole, HpkiAp, HpkiHolder};
 use proptest::prelude::*;
 
-const CSV: &[u8] = "1,1,13,1234567,医療 太郎,20260601\n201,1,ロキソプロフェン錠60mg,3,錠\n".as_bytes();
+const CSV: &[u8] =
+    "1,1,13,1234567,医療 太郎,20260601\n201,1,ロキソプロフェン錠60mg,3,錠\n".as_bytes();
 const DISPENSE_CSV: &[u8] = "1,1,13,7654321,薬剤 次郎,20260601\n".as_bytes();
 
 fn verifier(h: &common::Hpki) -> XadesVerifier {
@@ -141,7 +142,10 @@ fn t_xl_a_prescription_verifies_offline_at_the_timestamp_time() {
     assert_eq!(sig.archive_timestamp, Some(Verdict::Valid));
     assert_eq!(sig.level, Some(Level::A));
     assert_eq!(sig.timestamp_time.as_deref(), Some("2026-06-01T00:00:00Z"));
-    assert_eq!(sig.signer.validated_at.as_deref(), Some("2026-06-01T00:00:00Z"));
+    assert_eq!(
+        sig.signer.validated_at.as_deref(),
+        Some("2026-06-01T00:00:00Z")
+    );
 
     // T alone: level T, no validation data part.
     let doc_t = sign_prescription(
@@ -215,7 +219,10 @@ fn archive_timestamp_over_other_data_is_invalid() {
             .to_owned()
     };
     let (sts, ats) = (token("SignatureTimeStamp"), token("ArchiveTimeStamp"));
-    let swapped = doc.replace(&sts, "@").replace(&ats, &sts).replace('@', &ats);
+    let swapped = doc
+        .replace(&sts, "@")
+        .replace(&ats, &sts)
+        .replace('@', &ats);
     let report = offline_verifier(&h).verify(swapped.as_bytes()).unwrap();
     let sig = &report.signatures[0];
     for part in [&sig.signature_timestamp, &sig.archive_timestamp] {
@@ -301,7 +308,13 @@ fn a_pharmacist_may_not_sign_a_prescription_nor_a_doctor_a_dispensing_record() {
     assert_eq!(sig.level, None);
     assert!(matches!(report.verdict, Verdict::Invalid(_)));
 
-    let doc = sign_dispensing(DISPENSE_CSV, &bes(&h), &mut h.signer(), &SignOptions::bes(AT)).unwrap();
+    let doc = sign_dispensing(
+        DISPENSE_CSV,
+        &bes(&h),
+        &mut h.signer(),
+        &SignOptions::bes(AT),
+    )
+    .unwrap();
     let report = verifier(&h).verify(&doc).unwrap();
     assert!(matches!(
         &report.signatures[1].signer.verdict,
@@ -359,9 +372,16 @@ fn unknown_digest_method_and_undecodable_digest_value_are_named() {
         "http://www.w3.org/2000/09/xmldsig#sha1",
     );
     let report = verifier(&h).verify(sha1.as_bytes()).unwrap();
-    assert!(matches!(&report.signatures[0].references[0].verdict, Verdict::Invalid(m) if m.contains("SHA-1")));
+    assert!(
+        matches!(&report.signatures[0].references[0].verdict, Verdict::Invalid(m) if m.contains("SHA-1"))
+    );
 
-    let undecodable = replace_after(&doc, "<ds:DigestValue>", "<ds:DigestValue>", "<ds:DigestValue>!!");
+    let undecodable = replace_after(
+        &doc,
+        "<ds:DigestValue>",
+        "<ds:DigestValue>",
+        "<ds:DigestValue>!!",
+    );
     let report = verifier(&h).verify(undecodable.as_bytes()).unwrap();
     let r = &report.signatures[0].references[0];
     assert!(
@@ -471,8 +491,13 @@ fn a_signature_the_document_kind_does_not_expect_is_invalid() {
     let prescription = text(&bes(&h));
     // A dispensing record's DispensingSign pasted into a prescription.
     let dispensing = text(
-        &sign_dispensing(DISPENSE_CSV, prescription.as_bytes(), &mut pharmacist(&h), &SignOptions::bes(AT))
-            .unwrap(),
+        &sign_dispensing(
+            DISPENSE_CSV,
+            prescription.as_bytes(),
+            &mut pharmacist(&h),
+            &SignOptions::bes(AT),
+        )
+        .unwrap(),
     );
     let start = dispensing.find("<DispensingSign>").unwrap();
     let end = dispensing.find("</DispensingSign>").unwrap() + "</DispensingSign>".len();
@@ -519,8 +544,14 @@ fn hostile_xml_gives_typed_errors() {
     assert_eq!(kind(deep.as_bytes()), Some(XmlErrorKind::TooDeep));
     let doc = bes(&h);
     assert_eq!(kind(&doc[..doc.len() / 2]), Some(XmlErrorKind::Malformed));
-    assert_eq!(kind(b"<Document>&undefined;</Document>"), Some(XmlErrorKind::Malformed));
-    assert_eq!(kind(b"<Document>\xff\xfe</Document>"), Some(XmlErrorKind::NotUtf8));
+    assert_eq!(
+        kind(b"<Document>&undefined;</Document>"),
+        Some(XmlErrorKind::Malformed)
+    );
+    assert_eq!(
+        kind(b"<Document>\xff\xfe</Document>"),
+        Some(XmlErrorKind::NotUtf8)
+    );
     let big = vec![b' '; kazasu_sign::xades::xml::MAX_DOCUMENT_LEN + 1];
     assert!(matches!(v.verify(&big), Err(SignError::TooLarge { .. })));
 }
@@ -530,11 +561,36 @@ fn w3c_c14n_cases() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/c14n");
     let cases: [(&str, &str, Option<&str>, Option<&str>); 6] = [
         ("without-comments_example-2", C14n::INCLUSIVE, None, None),
-        ("with-comments_example-2", C14n::INCLUSIVE_WITH_COMMENTS, None, None),
-        ("without-comments_merlin-c14n-two-00", C14n::INCLUSIVE, Some("Something"), None),
-        ("exc-without-comments_merlin-c14n-two-09", C14n::EXCLUSIVE, Some("Something"), None),
-        ("exc-without-comments_merlin-c14n-two-18", C14n::EXCLUSIVE, Some("Something"), Some("#default")),
-        ("exc-without-comments_test-2", C14n::EXCLUSIVE, Some("SignedInfo"), None),
+        (
+            "with-comments_example-2",
+            C14n::INCLUSIVE_WITH_COMMENTS,
+            None,
+            None,
+        ),
+        (
+            "without-comments_merlin-c14n-two-00",
+            C14n::INCLUSIVE,
+            Some("Something"),
+            None,
+        ),
+        (
+            "exc-without-comments_merlin-c14n-two-09",
+            C14n::EXCLUSIVE,
+            Some("Something"),
+            None,
+        ),
+        (
+            "exc-without-comments_merlin-c14n-two-18",
+            C14n::EXCLUSIVE,
+            Some("Something"),
+            Some("#default"),
+        ),
+        (
+            "exc-without-comments_test-2",
+            C14n::EXCLUSIVE,
+            Some("SignedInfo"),
+            None,
+        ),
     ];
     for (name, uri, apex, prefixes) in cases {
         let input = std::fs::read(format!("{dir}/{name}.xml")).unwrap();
@@ -573,11 +629,20 @@ fn arb_xml() -> impl Strategy<Value = String> {
         (
             prop::sample::select(vec!["a", "p:b", "q:c", "d"]),
             prop::collection::vec(inner, 0..4),
-            prop::sample::select(vec!["", " z=\"1\"", " p:y=\"2\" x=\"&amp;\"", " xmlns:r=\"urn:r\""]),
+            prop::sample::select(vec![
+                "",
+                " z=\"1\"",
+                " p:y=\"2\" x=\"&amp;\"",
+                " xmlns:r=\"urn:r\"",
+            ]),
         )
-            .prop_map(|(name, children, attrs)| format!("<{name}{attrs}>{}</{name}>", children.concat()))
+            .prop_map(|(name, children, attrs)| {
+                format!("<{name}{attrs}>{}</{name}>", children.concat())
+            })
     })
-    .prop_map(|body| format!("<root xmlns=\"urn:d\" xmlns:p=\"urn:p\" xmlns:q=\"urn:q\">{body}</root>"))
+    .prop_map(|body| {
+        format!("<root xmlns=\"urn:d\" xmlns:p=\"urn:p\" xmlns:q=\"urn:q\">{body}</root>")
+    })
 }
 
 proptest! {

@@ -45,10 +45,12 @@ mod sign;
 mod verify;
 pub mod xml;
 
-pub use report::{DocumentKind, DocumentReport, Level, ReferenceReport, SignatureReport, SignerReport};
+pub use report::{
+    DocumentKind, DocumentReport, Level, ReferenceReport, SignatureReport, SignerReport,
+};
 pub use sign::{
-    SignOptions, ValidationData, dispensing_document, prescription_document,
-    sign_dispensing, sign_prescription,
+    SignOptions, ValidationData, dispensing_document, prescription_document, sign_dispensing,
+    sign_prescription,
 };
 pub use verify::XadesVerifier;
 

@@ -156,8 +156,11 @@ impl Parts {
     }
 
     fn reference_uris(&self) -> Vec<(String, Option<&'static str>)> {
-        let mut refs: Vec<(String, Option<&'static str>)> =
-            self.covered.iter().map(|c| (format!("#{c}"), None)).collect();
+        let mut refs: Vec<(String, Option<&'static str>)> = self
+            .covered
+            .iter()
+            .map(|c| (format!("#{c}"), None))
+            .collect();
         refs.push((format!("#{}", Self::key_info_id(&self.id)), None));
         refs.push((
             format!("#{}-SignedProperties", self.id),
@@ -242,7 +245,9 @@ fn xs_date_time(t: OffsetDateTime) -> String {
 }
 
 /// The DER `IssuerSerial` (RFC 5035) of `certificate`.
-pub(crate) fn issuer_serial_der(certificate: &kazasu_pki::Certificate) -> Result<Vec<u8>, SignError> {
+pub(crate) fn issuer_serial_der(
+    certificate: &kazasu_pki::Certificate,
+) -> Result<Vec<u8>, SignError> {
     let tbs = certificate.x509().tbs_certificate();
     IssuerSerial {
         issuer: vec![GeneralName::DirectoryName(tbs.issuer().clone())],

@@ -99,7 +99,10 @@ impl XadesVerifier {
         };
         let mut seen: Vec<(String, NodeId)> = Vec::new();
         let mut signatures = Vec::new();
-        for sig in doc.descendants().filter(|n| xml::is(*n, Some(DS), "Signature")) {
+        for sig in doc
+            .descendants()
+            .filter(|n| xml::is(*n, Some(DS), "Signature"))
+        {
             let placement = placement(kind, sig, &seen);
             if let Ok(p) = &placement {
                 seen.push((p.role.to_owned(), p.slot));
@@ -294,10 +297,7 @@ impl XadesVerifier {
             report.timestamp_time = ts_time.map(rfc3339);
             report.signature_timestamp = Some(verdict);
         }
-        let at = self
-            .at
-            .or(ts_time)
-            .unwrap_or_else(OffsetDateTime::now_utc);
+        let at = self.at.or(ts_time).unwrap_or_else(OffsetDateTime::now_utc);
 
         // Signer: HPKI path and role at the signing time, with every CRL known.
         let required: Vec<HcRole> = match placement.as_ref().map(|p| p.role) {
@@ -315,7 +315,9 @@ impl XadesVerifier {
                 .map(|r| r.iter().map(ToString::to_string).collect())
                 .unwrap_or_default();
             report.signer.verdict = if placement.is_none() {
-                Verdict::Invalid("no role is allowed for a signature the document does not expect".into())
+                Verdict::Invalid(
+                    "no role is allowed for a signature the document does not expect".into(),
+                )
             } else {
                 self.check_signer(cert, &parts, at, &required, true)
             };
@@ -324,7 +326,8 @@ impl XadesVerifier {
                 report.validation_data = Some(match (&parts.validation_problem, ts_time) {
                     (Some(p), _) => Verdict::Invalid(p.clone()),
                     (None, None) => Verdict::Indeterminate(
-                        "no valid signature timestamp proves when to check the validation data".into(),
+                        "no valid signature timestamp proves when to check the validation data"
+                            .into(),
                     ),
                     (None, Some(t)) => {
                         let at = self.at.unwrap_or(t);
@@ -359,8 +362,8 @@ impl XadesVerifier {
             &report.signing_certificate,
             &report.signer.verdict,
         ];
-        let refs_ok = !report.references.is_empty()
-            && report.references.iter().all(|r| r.verdict.is_valid());
+        let refs_ok =
+            !report.references.is_empty() && report.references.iter().all(|r| r.verdict.is_valid());
         let valid = |v: &Option<Verdict>| v.as_ref().is_some_and(Verdict::is_valid);
         if refs_ok && core.iter().all(|v| v.is_valid()) {
             report.level = Some(Level::Bes);
@@ -398,7 +401,11 @@ impl XadesVerifier {
                 embedded.add(crl);
             }
         }
-        let caller = if with_external { self.crls.clone() } else { None };
+        let caller = if with_external {
+            self.crls.clone()
+        } else {
+            None
+        };
         let revocation = AnySource::new(embedded, Vec::new(), caller, Vec::new());
         let verifier = self.hpki.clone().with_revocation(revocation);
         let intermediates: Vec<Certificate> = parts
@@ -440,7 +447,11 @@ impl XadesVerifier {
             .map(|c| c.der().to_vec())
             .collect();
         let report = crate::tsp::verify_token(&token, data, self.tsa.as_ref(), &extra);
-        let time = report.verdict.is_valid().then_some(report.gen_time).flatten();
+        let time = report
+            .verdict
+            .is_valid()
+            .then_some(report.gen_time)
+            .flatten();
         (report.verdict, time)
     }
 }
@@ -472,31 +483,39 @@ fn placement(
     let container = slot.parent_element().ok_or_else(here)?;
     let doc_el = container.parent_element().ok_or_else(here)?;
     let is_root = |n: Node<'_, '_>| n.parent_element().is_none();
-    let (role, covers): (&'static str, &'static [&'static str]) = if xml::is(slot, None, "PrescriptionSign")
-        && xml::is(container, None, "Prescription")
-        && xml::is(doc_el, None, "Document")
-    {
-        let top = is_root(doc_el);
-        let embedded = doc_el.parent_element().is_some_and(|rp| {
-            xml::is(rp, None, "ReferencePrescription")
-                && rp
-                    .parent_element()
-                    .is_some_and(|d| xml::is(d, None, "Dispensing") && d.parent_element().is_some_and(is_root))
-        });
-        match kind {
-            DocumentKind::Prescription if top => ("PrescriptionSign", &["PrescriptionDocument"]),
-            DocumentKind::Dispensing if embedded => ("PrescriptionSign", &["PrescriptionDocument"]),
-            _ => return Err(here()),
-        }
-    } else if xml::is(slot, None, "DispensingSign")
-        && xml::is(container, None, "Dispensing")
-        && is_root(doc_el)
-        && kind == DocumentKind::Dispensing
-    {
-        ("DispensingSign", &["DispensingDocument", "ReferencePrescription"])
-    } else {
-        return Err(here());
-    };
+    let (role, covers): (&'static str, &'static [&'static str]) =
+        if xml::is(slot, None, "PrescriptionSign")
+            && xml::is(container, None, "Prescription")
+            && xml::is(doc_el, None, "Document")
+        {
+            let top = is_root(doc_el);
+            let embedded = doc_el.parent_element().is_some_and(|rp| {
+                xml::is(rp, None, "ReferencePrescription")
+                    && rp.parent_element().is_some_and(|d| {
+                        xml::is(d, None, "Dispensing") && d.parent_element().is_some_and(is_root)
+                    })
+            });
+            match kind {
+                DocumentKind::Prescription if top => {
+                    ("PrescriptionSign", &["PrescriptionDocument"])
+                }
+                DocumentKind::Dispensing if embedded => {
+                    ("PrescriptionSign", &["PrescriptionDocument"])
+                }
+                _ => return Err(here()),
+            }
+        } else if xml::is(slot, None, "DispensingSign")
+            && xml::is(container, None, "Dispensing")
+            && is_root(doc_el)
+            && kind == DocumentKind::Dispensing
+        {
+            (
+                "DispensingSign",
+                &["DispensingDocument", "ReferencePrescription"],
+            )
+        } else {
+            return Err(here());
+        };
     if seen.iter().any(|(r, s)| r == role || *s == slot.id()) {
         return Err(format!("a second {role}"));
     }
@@ -596,31 +615,57 @@ impl<'a, 'i> Parts<'a, 'i> {
                         "QualifyingProperties Target {target:?} does not name this signature"
                     )),
                 }
-                signed_properties = note(&mut problems, xml::only_child(qp, XADES, "SignedProperties"));
-                let ssp = signed_properties
-                    .and_then(|sp| note(&mut problems, xml::only_child(sp, XADES, "SignedSignatureProperties")));
+                signed_properties = note(
+                    &mut problems,
+                    xml::only_child(qp, XADES, "SignedProperties"),
+                );
+                let ssp = signed_properties.and_then(|sp| {
+                    note(
+                        &mut problems,
+                        xml::only_child(sp, XADES, "SignedSignatureProperties"),
+                    )
+                });
                 match ssp {
                     None => problems.push("no xades:SignedSignatureProperties".into()),
                     Some(ssp) => {
-                        signing_time = note(&mut problems, xml::only_child(ssp, XADES, "SigningTime"));
-                        signing_certificate =
-                            note(&mut problems, xml::only_child(ssp, XADES, "SigningCertificateV2"));
+                        signing_time =
+                            note(&mut problems, xml::only_child(ssp, XADES, "SigningTime"));
+                        signing_certificate = note(
+                            &mut problems,
+                            xml::only_child(ssp, XADES, "SigningCertificateV2"),
+                        );
                         if signing_time.is_none() {
                             problems.push("no xades:SigningTime".into());
                         }
                     }
                 }
-                let usp = note(&mut problems, xml::only_child(qp, XADES, "UnsignedProperties"))
-                    .and_then(|up| note(&mut problems, xml::only_child(up, XADES, "UnsignedSignatureProperties")));
+                let usp = note(
+                    &mut problems,
+                    xml::only_child(qp, XADES, "UnsignedProperties"),
+                )
+                .and_then(|up| {
+                    note(
+                        &mut problems,
+                        xml::only_child(up, XADES, "UnsignedSignatureProperties"),
+                    )
+                });
                 if let Some(usp) = usp {
-                    signature_timestamp = note(&mut problems, xml::only_child(usp, XADES, "SignatureTimeStamp"));
-                    archive_timestamp = note(&mut problems, xml::only_child(usp, XADES, "ArchiveTimeStamp"));
+                    signature_timestamp = note(
+                        &mut problems,
+                        xml::only_child(usp, XADES, "SignatureTimeStamp"),
+                    );
+                    archive_timestamp = note(
+                        &mut problems,
+                        xml::only_child(usp, XADES, "ArchiveTimeStamp"),
+                    );
                     for cv in xml::children_named(usp, XADES, "CertificateValues") {
                         has_validation_data = true;
                         for c in xml::children_named(cv, XADES, "EncapsulatedX509Certificate") {
-                            match xml::base64_decode(&xml::text(c)).map_err(|e| e.to_string()).and_then(
-                                |der| Certificate::from_der(&der).map_err(|e| e.to_string()),
-                            ) {
+                            match xml::base64_decode(&xml::text(c))
+                                .map_err(|e| e.to_string())
+                                .and_then(|der| {
+                                    Certificate::from_der(&der).map_err(|e| e.to_string())
+                                }) {
                                 Ok(cert) => certificate_values.push(cert),
                                 Err(e) => {
                                     validation_problem =
@@ -729,9 +774,15 @@ fn check_reference<'a, 'i>(
         report.verdict = Verdict::Invalid(why);
         report
     };
-    let Some(id) = uri.strip_prefix('#').filter(|i| !i.is_empty() && !i.contains('(')) else {
+    let Some(id) = uri
+        .strip_prefix('#')
+        .filter(|i| !i.is_empty() && !i.contains('('))
+    else {
         return (
-            fail(report, format!("URI {uri:?} is not a same-document #Id reference")),
+            fail(
+                report,
+                format!("URI {uri:?} is not a same-document #Id reference"),
+            ),
             None,
         );
     };
@@ -779,12 +830,21 @@ fn check_reference<'a, 'i>(
                 return (
                     fail(
                         report,
-                        format!("DigestValue has {} bytes, {hash} gives {}", d.len(), hash.output_len()),
+                        format!(
+                            "DigestValue has {} bytes, {hash} gives {}",
+                            d.len(),
+                            hash.output_len()
+                        ),
                     ),
                     Some(node),
                 );
             }
-            Err(e) => return (fail(report, format!("undecodable DigestValue: {e}")), Some(node)),
+            Err(e) => {
+                return (
+                    fail(report, format!("undecodable DigestValue: {e}")),
+                    Some(node),
+                );
+            }
         },
         Ok(None) => return (fail(report, "no DigestValue".into()), Some(node)),
         Err(e) => return (fail(report, e), Some(node)),
@@ -897,7 +957,8 @@ fn check_signing_certificate(sc: Node<'_, '_>, cert: &Certificate) -> Verdict {
             });
             if !issuer_matches || claimed.serial_number != *tbs.serial_number() {
                 Verdict::Invalid(
-                    "IssuerSerialV2 does not name the KeyInfo certificate's issuer and serial".into(),
+                    "IssuerSerialV2 does not name the KeyInfo certificate's issuer and serial"
+                        .into(),
                 )
             } else {
                 Verdict::Valid
@@ -913,7 +974,8 @@ fn timestamped_bytes(
     signature_value: Node<'_, '_>,
 ) -> Result<Vec<u8>, String> {
     let c14n = xml::c14n_of_method(ts)?;
-    c14n.subtree(doc, signature_value).map_err(|e| e.to_string())
+    c14n.subtree(doc, signature_value)
+        .map_err(|e| e.to_string())
 }
 
 /// The input of an `ArchiveTimeStamp` (XAdES v1.3.2 §7.7.1): each reference's data as digested,
