@@ -4,6 +4,9 @@
 #   - HPKI: openssl verifies the virtual card's HPKI test chain (root → CA → Medical Doctor, the CA's
 #     CRL, the root's SARL and RARL) with every CRL check, and kazasu agrees; a revoked holder is
 #     refused by both.
+#   - CMS/CAdES signatures and RFC 3161 timestamps: openssl cms and openssl ts, both ways
+#     (scripts/judges-cms.sh).
+#   - OCSP: openssl ocsp and kazasu answer each other's requests (scripts/judges-ocsp.sh).
 #   - オンライン資格確認 files: xmllint (libxml2) checks that the answers `kazasu onshi serve` writes
 #     are well-formed XML in the encoding they declare (UTF-8 and Shift_JIS), and that the requests
 #     kazasu reads are too.
@@ -57,6 +60,8 @@ if [ -f "$H/holder-revoked.pem" ]; then
     [ "$rc" = 1 ] || fail "kazasu hpki verify of the revoked holder exited $rc"
 fi
 
+scripts/judges-ocsp.sh "$KAZASU"
+
 echo "judges: xmllint on the オンライン資格確認 files kazasu reads and writes"
 D="$WORK/onshi"
 mkdir -p "$D/req"
@@ -85,6 +90,12 @@ xmllint --encode UTF-8 "$D/res/OQSsiqcf01res_0004.xml" >"$WORK/sjis-as-utf8.xml"
 for f in "$D"/res/*.xml; do
     "$KAZASU" onshi parse "$f" --json >/dev/null || fail "kazasu cannot read back $f"
 done
+
+echo "judges: CMS/CAdES and RFC 3161 with openssl"
+mkdir -p "$WORK/cms"
+scripts/judges-cms.sh "$KAZASU" "$WORK/cms"
+
+bash scripts/judges-pades.sh
 
 bash scripts/judges-xades.sh
 

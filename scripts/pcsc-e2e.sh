@@ -180,6 +180,29 @@ set -e
 [ "$rc" = 1 ] && grep -q "My Number Card, not an HPKI card" "$WORK/hpki-wrong-card.err" ||
     { cat "$WORK/hpki-wrong-card.err"; fail "kazasu card hpki on the My Number Card exited $rc"; }
 
+echo "pcsc-e2e: kazasu sign through the readers (My Number Card signature key, HPKI card), openssl and kazasu verify"
+printf '紹介状 (pcscd)\n' >"$WORK/letter.txt"
+echo ABC123 | "$KAZASU" sign --reader "$R" --pin-stdin --in "$WORK/letter.txt" --out "$WORK/letter-jpki.p7s" --tsa-local ||
+    fail "kazasu sign --reader (JPKI)"
+echo 1234 | "$KAZASU" sign --card hpki --reader "$H" --pin-stdin --in "$WORK/letter.txt" --out "$WORK/letter-hpki.p7s" --tsa-local ||
+    fail "kazasu sign --card hpki --reader"
+openssl cms -verify -binary -inform DER -in "$WORK/letter-jpki.p7s" -content "$WORK/letter.txt" \
+    -CAfile "$WORK/pki/sign-root-2023.pem" -purpose any -out /dev/null 2>/dev/null ||
+    fail "openssl refuses the CAdES signature made through pcscd (JPKI)"
+# The HPKI card holds no CA certificate: openssl gets the signature CA next to the root.
+cat "$WORK/pki/hpki-root.pem" "$WORK/pki/hpki-sign-ca.pem" >"$WORK/hpki-cas.pem"
+openssl cms -verify -binary -inform DER -in "$WORK/letter-hpki.p7s" -content "$WORK/letter.txt" \
+    -CAfile "$WORK/hpki-cas.pem" -purpose any -out /dev/null 2>/dev/null ||
+    fail "openssl refuses the CAdES signature made through pcscd (HPKI)"
+"$KAZASU" verify-signature "$WORK/letter-jpki.p7s" --content "$WORK/letter.txt" --trust "$WORK/pki/sign-root-2023.pem" \
+    --tsa-trust "$WORK/pki/tsa-root.pem" --crl "$WORK/pki/sign-crl.pem" >"$WORK/verify-jpki.txt" ||
+    { cat "$WORK/verify-jpki.txt"; fail "kazasu verify-signature (JPKI, through pcscd)"; }
+"$KAZASU" verify-signature "$WORK/letter-hpki.p7s" --content "$WORK/letter.txt" --trust "$WORK/pki/hpki-root.pem" \
+    --intermediate "$WORK/pki/hpki-sign-ca.pem" --tsa-trust "$WORK/pki/tsa-root.pem" --crl "$WORK/pki/hpki-sign-ca-crl.pem" --crl "$WORK/pki/hpki-sarl.pem" \
+    --crl "$WORK/pki/hpki-rarl.pem" >"$WORK/verify-hpki.txt" ||
+    { cat "$WORK/verify-hpki.txt"; fail "kazasu verify-signature (HPKI, through pcscd)"; }
+grep -q "Medical Doctor" "$WORK/verify-hpki.txt" || { cat "$WORK/verify-hpki.txt"; fail "no hcRole for the HPKI signer"; }
+
 # The オンライン資格確認 terminal double: a clinic system registers a 照会番号 by file (serve), then the
 # patient touches the card in the reader (touch); the face result carries the qualification and the 照会番号.
 echo "pcsc-e2e: kazasu onshi serve, then touch through the reader"

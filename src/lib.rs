@@ -13,6 +13,7 @@
 //! | `sqlite` | [`health`] | the embedded SQLite stores (`SqliteStore`, `SqliteChallengeStore`), SQLite bundled |
 //! | `onshi` | [`onshi`] | `kazasu-onshi`: the オンライン資格確認 file interface (typed XML in UTF-8 and Shift_JIS) |
 //! | `types` | [`types`] | `kazasu-types`: the shared JPKI domain types (sex, eras, My Number, purposes, hashes, OIDs) |
+//! | `sign` | [`sign`] | `kazasu-sign`: CMS/CAdES signatures (B-B, B-T, B-LT) made through a signer trait, RFC 3161 timestamps, verification with one verdict per part |
 //! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -39,3 +40,6 @@ pub use kazasu_onshi as onshi;
 
 #[cfg(feature = "types")]
 pub use kazasu_types as types;
+
+#[cfg(feature = "sign")]
+pub use kazasu_sign as sign;

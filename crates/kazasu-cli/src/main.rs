@@ -8,8 +8,10 @@ mod demo;
 mod eprescription_cmd;
 mod genuine;
 mod hpki;
+mod ocsp_cmd;
 mod onshi;
 mod readers;
+mod sign_cmd;
 mod signature;
 mod source;
 mod time_arg;
@@ -51,6 +53,17 @@ enum Command {
     /// A test double of the オンライン資格確認 terminal's file interface (req/res/face folders).
     #[command(subcommand)]
     Onshi(onshi::OnshiCommand),
+    /// Sign a document (CAdES, CMS) with the My Number Card's or the HPKI card's signature key.
+    Sign(sign_cmd::SignArgs),
+    /// Verify a CAdES signature: one verdict per part (exit 0 valid, 1 invalid or indeterminate).
+    #[command(name = "verify-signature")]
+    VerifySignature(sign_cmd::VerifyArgs),
+    /// RFC 3161 timestamps with the built-in test TSA.
+    #[command(subcommand)]
+    Tsa(sign_cmd::TsaCommand),
+    /// OCSP (RFC 6960): requests, checks against a responder, the test PKIs' responder.
+    #[command(subcommand)]
+    Ocsp(ocsp_cmd::OcspCommand),
     /// Sign an e-prescription (XAdES, HPKI card), or with --dispense a dispensing record.
     SignEprescription(eprescription_cmd::SignArgs),
     /// Verify an e-prescription or dispensing record: every signature part by part (exit 0 valid,
@@ -103,6 +116,10 @@ fn main() -> ExitCode {
         Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),
+        Command::Sign(args) => sign_cmd::sign(&args),
+        Command::VerifySignature(args) => sign_cmd::verify(&args),
+        Command::Tsa(cmd) => sign_cmd::tsa(cmd),
+        Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
         Command::SignEprescription(args) => eprescription_cmd::sign(&args),
         Command::VerifyEprescription(args) => eprescription_cmd::verify(&args),
     };

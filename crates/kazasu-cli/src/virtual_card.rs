@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_virtual_card::pki::{
-    ArlKind, CrlSpec, Generation, HpkiAp, HpkiTestPki, IdpScope, Purpose,
+    ArlKind, CrlSpec, Generation, HpkiAp, HpkiTestPki, IdpScope, Purpose, services,
 };
 use kazasu_virtual_card::vpcd::{self, ServeEnd, VpcdOptions};
 use kazasu_virtual_card::{
@@ -94,6 +94,11 @@ pub(crate) struct ExportArgs {
     dir: PathBuf,
     #[command(flatten)]
     card: CardArgs,
+    /// Also write the test private keys (the holder's signature key, the HPKI signature key, the
+    /// test TSA's key), so independent tools (openssl) can sign as the test identities do.
+    /// Test keys only: a real card's keys never leave it.
+    #[arg(long)]
+    test_keys: bool,
 }
 
 pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
@@ -102,8 +107,16 @@ pub(crate) fn run(cmd: VirtualCardCommand) -> Result<(), Failure> {
         VirtualCardCommand::Export(args) => {
             let issued = build(&args.card)?;
             export(&issued, &args.dir)?;
+            export_tsa(&args.dir, args.test_keys)?;
+            if args.test_keys {
+                write_key(&args.dir, "sign-key", &issued.holder.sign_key)?;
+            }
             if args.card.hpki {
-                export_hpki(&build_hpki(&args.card)?, &args.dir)?;
+                let hpki = build_hpki(&args.card)?;
+                export_hpki(&hpki, &args.dir)?;
+                if args.test_keys {
+                    write_key(&args.dir, "hpki-sign-key", &hpki.credentials.sign_key)?;
+                }
             }
             println!("wrote the test PKI to {}", args.dir.display());
             Ok(())
@@ -148,6 +161,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
     };
     if let Some(dir) = &args.export_pki {
         export(&issued, dir)?;
+        export_tsa(dir, false)?;
         if let Some(h) = &hpki {
             export_hpki(h, dir)?;
         }
@@ -223,6 +237,28 @@ fn write(dir: &Path, name: &str, label: &str, der: &[u8]) -> Result<(), Failure>
     Ok(())
 }
 
+/// A test private key as PKCS#8 PEM.
+fn write_key(dir: &Path, name: &str, key: &rsa::PrivateKey) -> Result<(), Failure> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let pem = key
+        .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+        .map_err(|e| Failure::usage(format!("cannot encode {name}: {e}")))?;
+    std::fs::write(dir.join(format!("{name}.pem")), pem.as_bytes())
+        .map_err(|e| Failure::usage(format!("cannot write {}/{name}.pem: {e}", dir.display())))
+}
+
+/// The test TSA: its root and certificate (and key with `keys`).
+fn export_tsa(dir: &Path, keys: bool) -> Result<(), Failure> {
+    let tsa = kazasu_virtual_card::pki::services::TestTsa::new()
+        .map_err(|e| Failure::usage(format!("cannot build the test TSA: {e}")))?;
+    write(dir, "tsa-root", "CERTIFICATE", &tsa.root)?;
+    write(dir, "tsa", "CERTIFICATE", &tsa.signer.certificate)?;
+    if keys {
+        write_key(dir, "tsa-key", &tsa.signer.key)?;
+    }
+    Ok(())
+}
+
 fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
@@ -247,6 +283,20 @@ fn export(issued: &IssuedCard, dir: &Path) -> Result<(), Failure> {
     }
     write(dir, "auth", "CERTIFICATE", &issued.holder.auth_certificate)?;
     write(dir, "sign", "CERTIFICATE", &issued.holder.sign_certificate)?;
+    // The delegated OCSP responders of the 2023 roots (their key is fixture key 47).
+    for (purpose, p) in [
+        (Purpose::Authentication, "auth"),
+        (Purpose::Signature, "sign"),
+    ] {
+        let responder = services::jpki_ocsp_responder(pki, purpose, Generation::G2023)
+            .map_err(|e| Failure::usage(format!("cannot build the {p} OCSP responder: {e}")))?;
+        write(
+            dir,
+            &format!("{p}-ocsp-responder"),
+            "CERTIFICATE",
+            &responder.certificate,
+        )?;
+    }
     // The test CVC CAs, one per line: 16-byte key id, modulus, exponent (hex).
     let mut cas =
         String::from("# kazasu virtual card: test CVC CA keys (key id, modulus, exponent; hex)\n");
@@ -294,6 +344,19 @@ fn export_hpki(issued: &IssuedHpkiCard, dir: &Path) -> Result<(), Failure> {
         "CERTIFICATE",
         &issued.credentials.auth_certificate,
     )?;
+    for (ap, p) in [
+        (HpkiAp::Signature, "sign"),
+        (HpkiAp::Authentication, "auth"),
+    ] {
+        let responder =
+            services::hpki_ocsp_responder(pki, ap).map_err(|e| fail("OCSP responder", e))?;
+        write(
+            dir,
+            &format!("hpki-{p}-ocsp-responder"),
+            "CERTIFICATE",
+            &responder.certificate,
+        )?;
+    }
     for (kind, name) in [(ArlKind::Sarl, "hpki-sarl"), (ArlKind::Rarl, "hpki-rarl")] {
         let arl = pki
             .arl(kind, &spec, IdpScope::OnlyCaCerts)
@@ -355,6 +418,8 @@ mod tests {
             "hpki-auth-ca-crl",
             "hpki-sarl",
             "hpki-rarl",
+            "hpki-sign-ocsp-responder",
+            "hpki-auth-ocsp-responder",
         ] {
             let der = std::fs::read(dir.path().join(format!("{name}.der"))).unwrap();
             assert_eq!(der[0], 0x30, "{name}");

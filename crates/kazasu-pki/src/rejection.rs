@@ -67,6 +67,17 @@ pub enum UnknownReason {
         /// The extension OID.
         oid: String,
     },
+    /// No OCSP response for the certificate: none of the responses at hand is about it, or there
+    /// is no responder to ask (no URL given and no OCSP URI in the certificate).
+    #[error("no OCSP response for this certificate: {0}")]
+    NoOcspResponse(String),
+    /// An OCSP response about the certificate was refused (bad signature, unauthorised responder,
+    /// wrong nonce, stale…); the reason from the OCSP verifier.
+    #[error("the OCSP response is not acceptable: {0}")]
+    OcspInvalid(String),
+    /// The OCSP responder answered `unknown`: it does not know the certificate.
+    #[error("the OCSP responder does not know the certificate")]
+    OcspUnknownCertificate,
     /// A revocation source failed (e.g. a database); text from the source.
     #[error("the revocation source failed: {0}")]
     SourceFailed(String),

@@ -40,9 +40,10 @@ pub enum SignError {
     /// A time-stamping authority refused or answered something unusable.
     #[error("time-stamping authority: {0}")]
     Tsa(String),
-    /// An OCSP responder refused or answered something unusable.
+    /// An OCSP response that is refused (the responder's status, its signature, its freshness, its
+    /// nonce…), with the named reason.
     #[error("OCSP: {0}")]
-    Ocsp(String),
+    Ocsp(#[from] crate::ocsp::OcspRejection),
     /// An HTTP exchange with a TSA or an OCSP responder failed.
     #[error("HTTP {url}: {reason}")]
     Http {
@@ -51,6 +52,9 @@ pub enum SignError {
         /// Why.
         reason: String,
     },
+    /// A PDF that cannot be read or signed (see [`crate::pades::PdfError`]).
+    #[error(transparent)]
+    Pdf(#[from] crate::pades::PdfError),
     /// XML that cannot be read: not UTF-8, not well-formed, or using what this crate refuses
     /// (a DTD and with it any entity declaration, nesting or node counts over the limits).
     #[error("XML refused ({kind}): {detail}")]

@@ -1,9 +1,13 @@
-//! Revocation answers from several places at once: the CRLs (and OCSP responses) embedded in a
-//! signature, then the caller's sources.
+//! Revocation answers from several places at once: the CRLs and OCSP responses embedded in a
+//! signature, then the caller's CRLs and sources.
 
 use std::sync::Arc;
 
 use kazasu_pki::{CrlSet, RevocationQuery, RevocationSource, RevocationStatus};
+
+use crate::ocsp::{
+    OcspRejection, OcspStatus, VerifyOptions, to_revocation_status, verify_response,
+};
 
 /// The first source that knows: revoked or good from any source decides; unknown only when every
 /// source is unknown (the last reason kept).
@@ -31,13 +35,47 @@ impl AnySource {
     }
 }
 
+/// An embedded OCSP response about the signer, judged for the signing time `q.at`.
+///
+/// A response current at `q.at` answers as it stands. One produced after `q.at` (B-LT data is
+/// collected after the signature and its timestamp) is checked at its own thisUpdate and then
+/// speaks for `q.at` too: good stays good, and revoked counts only if the revocation time is not
+/// after `q.at` — a certificate revoked after a timestamped signature does not undo it.
+fn embedded_ocsp(der: &[u8], q: &RevocationQuery<'_>) -> Option<RevocationStatus> {
+    let options = VerifyOptions {
+        allow_sha1: q.allow_sha1,
+        ..VerifyOptions::default()
+    };
+    match verify_response(der, q.certificate, q.issuer, q.at, &options) {
+        Ok(v) => Some(to_revocation_status(&v, q)),
+        Err(OcspRejection::NotYetValid { this_update, .. }) => {
+            let v = verify_response(der, q.certificate, q.issuer, this_update, &options).ok()?;
+            match &v.status {
+                OcspStatus::Revoked { revoked_at, .. } if *revoked_at > q.at => {
+                    Some(RevocationStatus::Good {
+                        source: format!("{} — revoked only after the signing time", v.describe()),
+                    })
+                }
+                _ => Some(to_revocation_status(&v, q)),
+            }
+        }
+        Err(_) => None,
+    }
+}
+
 impl RevocationSource for AnySource {
     fn status(&self, query: &RevocationQuery<'_>) -> RevocationStatus {
         let mut last = self.crls.status(query);
         if !matches!(last, RevocationStatus::Unknown(_)) {
             return last;
         }
-        let _ = &self.ocsp;
+        for der in self.ocsp.iter() {
+            if let Some(status) = embedded_ocsp(der, query)
+                && !matches!(status, RevocationStatus::Unknown(_))
+            {
+                return status;
+            }
+        }
         let caller = self
             .caller_crls
             .iter()

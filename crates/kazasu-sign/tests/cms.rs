@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! CAdES signing and verification with the virtual card's JPKI and HPKI test keys.
 
 mod common;
@@ -206,5 +207,70 @@ fn garbage_gives_an_invalid_structure_not_a_panic() {
         let r = v.verify(input, Some(LETTER));
         assert!(matches!(r.structure, Verdict::Invalid(_)), "{input:?}");
         assert!(!r.verdict().is_valid());
+    }
+}
+
+/// An OCSP answer about `j`'s signature certificate from the signature root's delegated responder,
+/// produced at `produced`, with the certificate revoked at `revoked` if given.
+fn ocsp_answer(
+    j: &Jpki,
+    produced: time::OffsetDateTime,
+    revoked: Option<time::OffsetDateTime>,
+) -> Vec<u8> {
+    use kazasu_pki::Certificate;
+    use kazasu_sign::ocsp::{CertIdHash, OcspRequest, OcspResponder};
+    use kazasu_virtual_card::pki::services::jpki_ocsp_responder;
+    use kazasu_virtual_card::pki::{Generation, Purpose};
+    let root =
+        Certificate::from_der(&j.pki.root(Purpose::Signature, Generation::G2023).der).unwrap();
+    let holder = Certificate::from_der(&j.creds.sign_certificate).unwrap();
+    let delegated = jpki_ocsp_responder(&j.pki, Purpose::Signature, Generation::G2023).unwrap();
+    let mut responder = OcspResponder::new(
+        root.clone(),
+        kazasu_sign::SoftwareSigner::new(delegated.certificate, delegated.key).unwrap(),
+    );
+    if let Some(at) = revoked {
+        responder.revoke(&j.creds.sign_serial, at, None);
+    }
+    let request = OcspRequest::new(&holder, &root, CertIdHash::Sha1, false).unwrap();
+    responder.respond_at(request.der(), produced)
+}
+
+#[test]
+fn b_lt_with_an_ocsp_answer_collected_after_the_timestamp_verifies_offline() {
+    let (j, h) = (jpki(), hpki());
+    let tsa = local_tsa(AT);
+    let hour = time::Duration::hours(1);
+    for (revoked, expect_valid) in [
+        (None, true),
+        // Revoked after the timestamped signing time: the signature stands.
+        (Some(AT + time::Duration::minutes(30)), true),
+        // Revoked before it: INVALID.
+        (Some(AT - hour), false),
+    ] {
+        let mut data = ValidationData::new();
+        data.ocsp_responses = vec![ocsp_answer(&j, AT + hour, revoked)];
+        let mut o = b_b(None);
+        o.tsa = Some(&tsa);
+        o.validation = Some(&data);
+        let cms = sign(LETTER, &mut j.signer(), &o).unwrap();
+        let report = verifier_without_crls(&j, &h).verify(&cms, Some(LETTER));
+        if expect_valid {
+            assert_eq!(report.verdict(), Verdict::Valid, "{revoked:?}: {report:#?}");
+            assert_eq!(report.level, "B-LT");
+        } else {
+            assert!(
+                matches!(report.revocation, Verdict::Invalid(_)),
+                "{report:#?}"
+            );
+        }
+        // The embedded answer is what decided: ignoring it leaves revocation unknown.
+        let ignoring = verifier_without_crls(&j, &h)
+            .ignore_embedded_validation_data()
+            .verify(&cms, Some(LETTER));
+        assert!(
+            matches!(ignoring.revocation, Verdict::Indeterminate(_)),
+            "{ignoring:#?}"
+        );
     }
 }

@@ -479,6 +479,40 @@ impl Certificate {
         }
     }
 
+    /// Verifies a signature made with the algorithm `algorithm` names (an AlgorithmIdentifier as
+    /// signed structures carry it: an OCSP response, a CMS SignerInfo) over `message` with this
+    /// certificate's key. sha256/384/512WithRSAEncryption are accepted, sha1WithRSAEncryption only
+    /// when `allow_sha1`; anything else is [`Rejection::AlgorithmNotAllowed`]. Like
+    /// [`Certificate::verify_message`], this checks the signature only.
+    pub fn verify_signed_data(
+        &self,
+        algorithm: &x509_cert::spki::AlgorithmIdentifierOwned,
+        message: &[u8],
+        signature: &[u8],
+        allow_sha1: bool,
+    ) -> Result<(), Rejection> {
+        let alg = SignatureAlgorithm::from_identifier(algorithm);
+        let hash = match alg.hash() {
+            Some(Hash::Sha1) if !allow_sha1 => None,
+            h => h,
+        };
+        let not_allowed = || Rejection::AlgorithmNotAllowed {
+            subject: self.subject().to_owned(),
+            algorithm: alg.to_string(),
+        };
+        let Some(hash) = hash else {
+            return Err(not_allowed());
+        };
+        match &self.0.key {
+            PublicKey::Rsa(k) if k.verify_message(hash, message, signature) => Ok(()),
+            PublicKey::Rsa(_) => Err(Rejection::MessageSignatureInvalid),
+            PublicKey::Other(oid) => Err(Rejection::AlgorithmNotAllowed {
+                subject: self.subject().to_owned(),
+                algorithm: format!("public key algorithm {oid}"),
+            }),
+        }
+    }
+
     /// Whether `issuer`'s key verifies this certificate's signature (algorithm policy not applied).
     pub(crate) fn signed_by(&self, issuer: &Certificate) -> bool {
         let Some(hash) = self.0.signature_algorithm.hash() else {

@@ -52,3 +52,27 @@ pub struct IssuerSerial {
     /// The serial number.
     pub serial_number: SerialNumber,
 }
+
+/// `id-aa-ets-revocationValues` (RFC 5126 §6.3.4): revocation data as an unsigned attribute.
+pub const ID_AA_ETS_REVOCATION_VALUES: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.24");
+
+/// ```text
+/// RevocationValues ::= SEQUENCE {
+///     crlVals       [0] SEQUENCE OF CertificateList OPTIONAL,
+///     ocspVals      [1] SEQUENCE OF BasicOCSPResponse OPTIONAL,
+///     otherRevVals  [2] OtherRevVals OPTIONAL }
+/// ```
+/// (explicit tags, as RFC 5126's module says); the values are kept as DER.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence, Default)]
+pub struct RevocationValues {
+    /// CRLs.
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    pub crl_vals: Option<Vec<der::Any>>,
+    /// BasicOCSPResponses.
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    pub ocsp_vals: Option<Vec<der::Any>>,
+    /// Other revocation data, unparsed.
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    pub other_rev_vals: Option<der::Any>,
+}

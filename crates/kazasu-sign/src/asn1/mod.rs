@@ -7,5 +7,6 @@
 //! it mirrors.
 
 pub mod ess;
+pub mod ocsp;
 pub mod time;
 pub mod tsp;

@@ -1,5 +1,6 @@
 //! CMS / CAdES signatures (RFC 5652, ETSI EN 319 122): [`sign`] with a [`crate::DocumentSigner`]
-//! (B-B; B-T with a [`crate::tsp::TimeStampAuthority`]; B-LT with [`ValidationData`]), and
+//! (B-B; B-T with a [`crate::tsp::TimeStampAuthority`]; B-LT with [`ValidationData`]: CRLs and
+//! certificates in SignedData, OCSP answers in revocationValues), and
 //! [`CmsVerifier`] with one [`crate::Verdict`] per part in a [`SignatureReport`].
 
 mod attributes;

@@ -86,6 +86,9 @@ impl ParsedSignedData {
                 }
             }
         }
+        for info in signed_data.signer_infos.0.iter() {
+            collect_revocation_values(info, &mut crls, &mut ocsp_responses)?;
+        }
         Ok(Self {
             signed_data,
             content,
@@ -121,4 +124,45 @@ impl ParsedSignedData {
             }
         })
     }
+}
+
+/// CRLs and OCSP responses from a SignerInfo's revocationValues attribute (RFC 5126), the OCSP
+/// ones wrapped back into OCSPResponse so they verify like any other.
+fn collect_revocation_values(
+    info: &SignerInfo,
+    crls: &mut Vec<Vec<u8>>,
+    ocsp: &mut Vec<Vec<u8>>,
+) -> Result<(), SignError> {
+    use crate::asn1::ess::{ID_AA_ETS_REVOCATION_VALUES, RevocationValues};
+    use crate::asn1::ocsp::{ID_PKIX_OCSP_BASIC, OcspResponse, OcspResponseStatus, ResponseBytes};
+    let Some(attrs) = &info.unsigned_attrs else {
+        return Ok(());
+    };
+    for attr in attrs
+        .iter()
+        .filter(|a| a.oid == ID_AA_ETS_REVOCATION_VALUES)
+    {
+        for value in attr.values.iter() {
+            let values = value
+                .decode_as::<RevocationValues>()
+                .map_err(|e| SignError::der("revocationValues", e))?;
+            for crl in values.crl_vals.iter().flatten() {
+                crls.push(crl.to_der().map_err(|e| SignError::der("CRL", e))?);
+            }
+            for basic in values.ocsp_vals.iter().flatten() {
+                let response = OcspResponse {
+                    response_status: OcspResponseStatus::Successful,
+                    response_bytes: Some(ResponseBytes {
+                        response_type: ID_PKIX_OCSP_BASIC,
+                        response: der::asn1::OctetString::new(
+                            basic.to_der().map_err(|e| SignError::der("OCSP", e))?,
+                        )
+                        .map_err(|e| SignError::der("OCSP", e))?,
+                    }),
+                };
+                ocsp.push(response.to_der().map_err(|e| SignError::der("OCSP", e))?);
+            }
+        }
+    }
+    Ok(())
 }

@@ -21,6 +21,8 @@ use super::{
     ID_AA_SIGNATURE_TIME_STAMP_TOKEN, ID_AA_SIGNING_CERTIFICATE_V2, ID_CONTENT_TYPE, ID_DATA,
     ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
 };
+use crate::asn1::ess::{ID_AA_ETS_REVOCATION_VALUES, RevocationValues};
+use crate::asn1::ocsp::{ID_PKIX_OCSP_BASIC, OcspResponse};
 use crate::tsp::TimeStampAuthority;
 use crate::{DocumentSigner, SignError};
 
@@ -33,7 +35,7 @@ pub struct ValidationData {
     pub certificates: Vec<Vec<u8>>,
     /// CRLs, DER.
     pub crls: Vec<Vec<u8>>,
-    /// OCSP responses (`OCSPResponse`), DER.
+    /// OCSP responses (`OCSPResponse`), DER: embedded as the RFC 5126 revocationValues attribute.
     pub ocsp_responses: Vec<Vec<u8>>,
 }
 
@@ -164,16 +166,29 @@ fn build(
         .sign_digest(options.hash, &options.hash.digest(&to_sign))
         .map_err(SignError::Signer)?;
 
-    let unsigned_attrs = match options.tsa {
-        None => None,
-        Some(tsa) => {
-            let token = tsa.timestamp(options.hash, &options.hash.digest(&signature))?;
-            let token = Any::from_der(&token).map_err(|e| SignError::der("timestamp token", e))?;
-            Some(attribute_set(vec![attribute(
-                ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
-                &token,
-            )?])?)
+    let validation = options.validation.cloned().unwrap_or_default();
+    let mut unsigned = Vec::new();
+    if let Some(tsa) = options.tsa {
+        let token = tsa.timestamp(options.hash, &options.hash.digest(&signature))?;
+        let token = Any::from_der(&token).map_err(|e| SignError::der("timestamp token", e))?;
+        unsigned.push(attribute(ID_AA_SIGNATURE_TIME_STAMP_TOKEN, &token)?);
+    }
+    if !validation.ocsp_responses.is_empty() {
+        // RFC 5126 revocationValues: the cms crate cannot carry OCSP in `crls` (see the README).
+        let mut basics = Vec::new();
+        for der in &validation.ocsp_responses {
+            basics.push(basic_ocsp_response(der)?);
         }
+        let values = RevocationValues {
+            ocsp_vals: Some(basics),
+            ..RevocationValues::default()
+        };
+        unsigned.push(attribute(ID_AA_ETS_REVOCATION_VALUES, &values)?);
+    }
+    let unsigned_attrs = if unsigned.is_empty() {
+        None
+    } else {
+        Some(attribute_set(unsigned)?)
     };
 
     let signer_info = SignerInfo {
@@ -189,7 +204,6 @@ fn build(
         unsigned_attrs,
     };
 
-    let validation = options.validation.cloned().unwrap_or_default();
     let mut certs = vec![certificate];
     for der in signer.chain().iter().chain(&validation.certificates) {
         let c = x509_cert::Certificate::from_der(der)
@@ -211,12 +225,6 @@ fn build(
         revocation.push(RevocationInfoChoice::Crl(
             x509_cert::crl::CertificateList::from_der(der).map_err(|e| SignError::der("CRL", e))?,
         ));
-    }
-    if !validation.ocsp_responses.is_empty() {
-        return Err(SignError::Unsupported {
-            what: "validation data",
-            detail: "embedding OCSP responses".into(),
-        });
     }
     let has_other = false;
     let crls = if revocation.is_empty() {
@@ -283,4 +291,17 @@ fn signing_time(at: OffsetDateTime) -> Result<Time, SignError> {
             der::asn1::GeneralizedTime::from_date_time(dt),
         ))
     }
+}
+
+/// The BasicOCSPResponse inside a successful OCSPResponse, as revocationValues holds it.
+fn basic_ocsp_response(der: &[u8]) -> Result<Any, SignError> {
+    let response = OcspResponse::from_der(der).map_err(|e| SignError::der("OCSP response", e))?;
+    let bytes = response
+        .response_bytes
+        .filter(|b| b.response_type == ID_PKIX_OCSP_BASIC)
+        .ok_or(SignError::Malformed {
+            what: "OCSP response",
+            reason: "not a successful basic response".into(),
+        })?;
+    Any::from_der(bytes.response.as_bytes()).map_err(|e| SignError::der("BasicOCSPResponse", e))
 }

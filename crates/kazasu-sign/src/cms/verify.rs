@@ -313,6 +313,7 @@ pub struct CmsVerifier {
     sources: Vec<Arc<dyn RevocationSource>>,
     at: Option<OffsetDateTime>,
     embedded: bool,
+    intermediates: Vec<Certificate>,
 }
 
 impl std::fmt::Debug for CmsVerifier {
@@ -325,6 +326,7 @@ impl std::fmt::Debug for CmsVerifier {
             .field("sources", &self.sources.len())
             .field("at", &self.at)
             .field("embedded", &self.embedded)
+            .field("intermediates", &self.intermediates.len())
             .finish()
     }
 }
@@ -387,6 +389,14 @@ impl CmsVerifier {
     #[must_use]
     pub fn at(mut self, at: OffsetDateTime) -> Self {
         self.at = Some(at);
+        self
+    }
+
+    /// CA certificates to build paths with when a signature does not carry them (e.g. the HPKI
+    /// signature CA of a card that holds only the holder certificate).
+    #[must_use]
+    pub fn with_intermediates(mut self, cas: impl IntoIterator<Item = Certificate>) -> Self {
+        self.intermediates.extend(cas);
         self
     }
 
@@ -529,6 +539,7 @@ impl CmsVerifier {
             .iter()
             .filter(|d| **d != cert_der)
             .filter_map(|d| Certificate::from_der(d).ok())
+            .chain(self.intermediates.iter().cloned())
             .collect();
         let revocation = self.revocation_sources(parsed);
         let (path, rev) = self.check_path(

@@ -97,3 +97,20 @@ pub fn response_token(response_der: &[u8], request_der: &[u8]) -> Result<Vec<u8>
     }
     Ok(token)
 }
+
+/// The token of `der`, which is either a TimeStampResp (granted) or a TimeStampToken already.
+pub fn token_of(der: &[u8]) -> Result<Vec<u8>, SignError> {
+    SignError::check_size("timestamp", der.len(), MAX_TSA_RESPONSE_LEN)?;
+    if let Ok(response) = TimeStampResp::from_der(der) {
+        if response.status.status > 1 {
+            return Err(SignError::Tsa(format!("status {}", response.status.status)));
+        }
+        return response
+            .time_stamp_token
+            .ok_or_else(|| SignError::Tsa("granted without a token".into()))?
+            .to_der()
+            .map_err(|e| SignError::der("TimeStampToken", e));
+    }
+    ParsedSignedData::from_der(der)?;
+    Ok(der.to_vec())
+}
