@@ -97,4 +97,6 @@ scripts/judges-cms.sh "$KAZASU" "$WORK/cms"
 
 bash scripts/judges-pades.sh
 
+bash scripts/judges-xades.sh
+
 echo "judges: passed in $(($(date +%s) - START))s"

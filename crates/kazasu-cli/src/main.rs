@@ -5,6 +5,7 @@
 mod card;
 mod cert;
 mod demo;
+mod eprescription_cmd;
 mod genuine;
 mod hpki;
 mod ocsp_cmd;
@@ -70,6 +71,11 @@ enum Command {
     /// OCSP (RFC 6960): requests, checks against a responder, the test PKIs' responder.
     #[command(subcommand)]
     Ocsp(ocsp_cmd::OcspCommand),
+    /// Sign an e-prescription (XAdES, HPKI card), or with --dispense a dispensing record.
+    SignEprescription(eprescription_cmd::SignArgs),
+    /// Verify an e-prescription or dispensing record: every signature part by part (exit 0 valid,
+    /// 1 invalid or indeterminate, 2 unusable).
+    VerifyEprescription(eprescription_cmd::VerifyArgs),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -122,6 +128,8 @@ fn main() -> ExitCode {
         Command::Tsa(cmd) => sign_cmd::tsa(cmd),
         Command::SamplePdf { out } => sign_cmd::sample_pdf(&out),
         Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
+        Command::SignEprescription(args) => eprescription_cmd::sign(&args),
+        Command::VerifyEprescription(args) => eprescription_cmd::verify(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -55,6 +55,24 @@ pub enum SignError {
     /// A PDF that cannot be read or signed (see [`crate::pades::PdfError`]).
     #[error(transparent)]
     Pdf(#[from] crate::pades::PdfError),
+    /// XML that cannot be read: not UTF-8, not well-formed, or using what this crate refuses
+    /// (a DTD and with it any entity declaration, nesting or node counts over the limits).
+    #[error("XML refused ({kind}): {detail}")]
+    Xml {
+        /// Why, as a stable kind.
+        kind: XmlErrorKind,
+        /// The parser's diagnostic.
+        detail: String,
+    },
+    /// A readable XML document that is not the XAdES document expected (e.g. a dispensing
+    /// record asked to embed something that is not a signed prescription).
+    #[error("XAdES {what}: {reason}")]
+    Xades {
+        /// What was being read or built.
+        what: &'static str,
+        /// Why it failed.
+        reason: String,
+    },
     /// A certificate or CRL that `kazasu-pki` cannot read.
     #[error(transparent)]
     Pki(#[from] kazasu_pki::Error),
@@ -75,5 +93,37 @@ impl SignError {
             return Err(SignError::TooLarge { what, len, max });
         }
         Ok(())
+    }
+}
+
+/// Why an XML input was refused ([`SignError::Xml`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum XmlErrorKind {
+    /// The bytes are not UTF-8 (the only encoding e-prescriptions use).
+    NotUtf8,
+    /// A document type declaration: refused, so no entity can be declared or expanded and nothing
+    /// external is ever fetched.
+    Dtd,
+    /// Elements nested deeper than the parser's limit.
+    TooDeep,
+    /// More nodes (or in-scope namespace bindings) than the parser's limit.
+    TooManyNodes,
+    /// Not well-formed XML (unclosed or mismatched tags, an undeclared entity, …).
+    Malformed,
+    /// Canonicalisation failed (e.g. a relative namespace URI, which C14N forbids).
+    Canonicalization,
+}
+
+impl std::fmt::Display for XmlErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            XmlErrorKind::NotUtf8 => "not UTF-8",
+            XmlErrorKind::Dtd => "DTD",
+            XmlErrorKind::TooDeep => "too deep",
+            XmlErrorKind::TooManyNodes => "too many nodes",
+            XmlErrorKind::Malformed => "malformed",
+            XmlErrorKind::Canonicalization => "canonicalization",
+        })
     }
 }

@@ -1,7 +1,8 @@
 //! Signed documents for Japanese healthcare: CMS/CAdES signatures made with the My Number Card's
 //! signature key or the HPKI card (through [`DocumentSigner`], so this crate never needs a card or
-//! PC/SC), RFC 3161 timestamps and OCSP ([`ocsp`]: requests, verified responses, a revocation
-//! source, a local responder), verified on `kazasu-pki` with one [`Verdict`] per part.
+//! PC/SC), XAdES e-prescriptions and dispensing records ([`xades`]), RFC 3161 timestamps and OCSP
+//! ([`ocsp`]: requests, verified responses, a revocation source, a local responder), verified on
+//! `kazasu-pki` with one [`Verdict`] per part.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asn1;
@@ -13,8 +14,9 @@ mod report;
 mod revocation;
 mod signer;
 pub mod tsp;
+pub mod xades;
 
-pub use error::SignError;
+pub use error::{SignError, XmlErrorKind};
 pub use report::{Verdict, overall};
 pub use signer::{DocumentSigner, SoftwareSigner};
 
