@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kazasu_pki::{
     AuthAssertion, Certificate, CertificateKind, ChallengeStore, Crl, HcRole, HpkiVerifier,
-    MemoryChallengeStore, Purpose, Verifier,
+    MemoryChallengeStore, Purpose, RevocationSource, Verifier,
 };
 use kazasu_sign::cms::{CmsVerifier, ParsedSignedData, SignatureReport, SigningTimeSource};
 use serde::Serialize;
@@ -83,6 +83,7 @@ pub struct QualificationDesk<S> {
     verifier: Verifier,
     hpki: HpkiVerifier,
     tsa: Vec<Certificate>,
+    revocation: Vec<Arc<dyn RevocationSource>>,
     card_links: Arc<dyn CardLinkSource>,
     registry: Arc<dyn QualificationRegistry>,
     challenges: Arc<dyn ChallengeStore>,
@@ -114,6 +115,7 @@ impl<S: LinkageStore> QualificationDesk<S> {
             setup,
             hpki,
             tsa: Vec::new(),
+            revocation: Vec::new(),
             card_links,
             registry,
             challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
@@ -125,6 +127,15 @@ impl<S: LinkageStore> QualificationDesk<S> {
     #[must_use]
     pub fn with_tsa(mut self, anchors: impl IntoIterator<Item = Certificate>) -> Self {
         self.tsa.extend(anchors);
+        self
+    }
+
+    /// Adds a revocation source for the signatures this desk checks (the CMS verifier asks only
+    /// the data a signature embeds and the sources given here, besides the JPKI setup's): the
+    /// HPKI CAs' CRLs, an OCSP client.
+    #[must_use]
+    pub fn with_revocation_source(mut self, source: Arc<dyn RevocationSource>) -> Self {
+        self.revocation.push(source);
         self
     }
 
@@ -143,12 +154,15 @@ impl<S: LinkageStore> QualificationDesk<S> {
     /// The CMS verifier this desk checks signatures with (JPKI, HPKI, its TSA roots, its JPKI
     /// revocation source), checking at `at` when a signature proves no time.
     pub fn cms_verifier(&self, at: OffsetDateTime) -> CmsVerifier {
-        CmsVerifier::new()
+        let mut v = CmsVerifier::new()
             .with_jpki(self.verifier.clone())
             .with_hpki(self.hpki.clone())
             .with_tsa(self.tsa.iter().cloned())
-            .with_revocation_source(Arc::clone(&self.setup.revocation))
-            .at(at)
+            .with_revocation_source(Arc::clone(&self.setup.revocation));
+        for source in &self.revocation {
+            v = v.with_revocation_source(Arc::clone(source));
+        }
+        v.at(at)
     }
 
     /// 発行申請: accepts an application signed (CMS, content attached) with the My Number Card's

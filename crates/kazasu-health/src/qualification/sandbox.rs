@@ -103,6 +103,8 @@ pub struct HpkiSandbox {
     pub verifier: HpkiVerifier,
     /// The test TSA's root.
     pub tsa_root: Certificate,
+    /// The HPKI CRLs and ARLs current at the sandbox's time.
+    pub crls: Arc<CrlSet>,
     tsa: TestTsa,
 }
 
@@ -120,14 +122,16 @@ impl HpkiSandbox {
             .iter()
             .map(|d| Certificate::from_der(d))
             .collect::<Result<Vec<_>, _>>()?;
+        let crls = Arc::new(CrlSet::from_der_all(&crls)?);
         let verifier = HpkiVerifier::with_trust(TrustStore::new().with_for(root, Purpose::HPKI))
             .with_intermediates(cas)
-            .with_revocation(CrlSet::from_der_all(&crls)?);
+            .with_revocation(Arc::clone(&crls));
         let tsa = TestTsa::new().map_err(err)?;
         Ok(Self {
             tsa_root: Certificate::from_der(&tsa.root)?,
             pki,
             verifier,
+            crls,
             tsa,
         })
     }
@@ -177,6 +181,7 @@ pub fn desk<S: LinkageStore>(
         store,
     )
     .with_tsa([hpki.tsa_root.clone()])
+    .with_revocation_source(hpki.crls.clone())
 }
 
 /// The My Number Card's signature key of `holder` as a signer (certificate and its CA).
