@@ -85,25 +85,41 @@ fn refusal(r: Result<impl std::fmt::Debug, HealthError>) -> Refusal {
 fn assertion(cert: &[u8], key: &rsa::PrivateKey, challenge: &[u8]) -> AuthAssertion {
     let mut s = SoftwareSigner::new(cert.to_vec(), key.clone()).unwrap();
     let sig = s
-        .sign_digest(HashAlgorithm::Sha256, &HashAlgorithm::Sha256.digest(challenge))
+        .sign_digest(
+            HashAlgorithm::Sha256,
+            &HashAlgorithm::Sha256.digest(challenge),
+        )
         .unwrap();
-    AuthAssertion::new(Certificate::from_der(cert).unwrap(), challenge.to_vec(), sig)
+    AuthAssertion::new(
+        Certificate::from_der(cert).unwrap(),
+        challenge.to_vec(),
+        sig,
+    )
 }
 
 /// Applies and issues for the sandbox doctor.
 fn active_doctor<S: LinkageStore>(
     w: &World,
     d: &QualificationDesk<S>,
-) -> (HolderCredentials, IssuedHpkiCard, kazasu_health::qualification::Linkage) {
+) -> (
+    HolderCredentials,
+    IssuedHpkiCard,
+    kazasu_health::qualification::Linkage,
+) {
     let (persona, profession, number) = doctor();
     let holder = w.holder(&persona);
     let linkage = d
-        .apply(&w.signed(&holder, &w.application(&persona, profession, number)), AT)
+        .apply(
+            &w.signed(&holder, &w.application(&persona, profession, number)),
+            AT,
+        )
         .unwrap();
     let card = w.hpki.issue_card(&linkage, 0).unwrap();
     let sign = Certificate::from_der(&card.credentials.sign_certificate).unwrap();
     let auth = Certificate::from_der(&card.credentials.auth_certificate).unwrap();
-    let linkage = d.record_issuance(&linkage.id, &sign, Some(&auth), AT).unwrap();
+    let linkage = d
+        .record_issuance(&linkage.id, &sign, Some(&auth), AT)
+        .unwrap();
     (holder, card, linkage)
 }
 
@@ -114,7 +130,10 @@ fn application_links_both_jpki_certificates_and_the_person() {
     let (persona, profession, number) = doctor();
     let holder = w.holder(&persona);
     let linkage = d
-        .apply(&w.signed(&holder, &w.application(&persona, profession, number)), AT)
+        .apply(
+            &w.signed(&holder, &w.application(&persona, profession, number)),
+            AT,
+        )
         .unwrap();
     assert_eq!(linkage.state, LinkageState::Applied);
     let sign = Certificate::from_der(&holder.sign_certificate).unwrap();
@@ -157,7 +176,10 @@ fn substitute_characters_go_to_a_person() {
     let w = World::new();
     let registry = Arc::new(MemoryRegistry::new());
     let d = desk(&w.sandbox, &w.hpki, registry, MemoryLinkageStore::new());
-    let persona = PersonaBuilder::from_seed(7).name("〓田 一郎").build().unwrap();
+    let persona = PersonaBuilder::from_seed(7)
+        .name("〓田 一郎")
+        .build()
+        .unwrap();
     let holder = w.holder(&persona);
     let app = w.application(&persona, Profession::MedicalDoctor, "100009");
     assert!(matches!(
@@ -174,7 +196,11 @@ fn registry_refusals_are_named() {
     let people = professionals().unwrap();
     let revoked = &people[3];
     let holder = w.holder(&revoked.persona);
-    let app = w.application(&revoked.persona, revoked.profession, revoked.registration_number);
+    let app = w.application(
+        &revoked.persona,
+        revoked.profession,
+        revoked.registration_number,
+    );
     assert!(matches!(
         refusal(d.apply(&w.signed(&holder, &app), AT)),
         Refusal::LicenceRevoked { .. }
@@ -186,7 +212,11 @@ fn registry_refusals_are_named() {
     ));
     // Someone else's licence number, with one's own (matching) card data.
     let dentist = &people[1];
-    let app = w.application(&revoked.persona, dentist.profession, dentist.registration_number);
+    let app = w.application(
+        &revoked.persona,
+        dentist.profession,
+        dentist.registration_number,
+    );
     assert!(matches!(
         refusal(d.apply(&w.signed(&holder, &app), AT)),
         Refusal::RegistryMismatch { field: "name" }
@@ -214,7 +244,9 @@ fn signature_and_certificate_refusals_are_named() {
         Refusal::ApplicationSignature(_)
     ));
     // Signed with an HPKI card instead of the My Number Card.
-    let card = kazasu_virtual_card::HpkiCardBuilder::new(0).build().unwrap();
+    let card = kazasu_virtual_card::HpkiCardBuilder::new(0)
+        .build()
+        .unwrap();
     let mut hpki = SoftwareSigner::new(
         card.credentials.sign_certificate.clone(),
         card.credentials.sign_key.clone(),
@@ -242,7 +274,14 @@ fn signature_and_certificate_refusals_are_named() {
         ..IssueSpec::default()
     };
     let revoked = w.sandbox.credentials(&victim, &spec).unwrap();
-    let crls = jpki_crls_for(&w.sandbox, &revoked, JpkiEvent::Death, AT - Duration::days(2), AT).unwrap();
+    let crls = jpki_crls_for(
+        &w.sandbox,
+        &revoked,
+        JpkiEvent::Death,
+        AT - Duration::days(2),
+        AT,
+    )
+    .unwrap();
     let mut setup_crls = kazasu_pki::CrlSet::new();
     for c in crls {
         setup_crls.add(c);
@@ -250,7 +289,12 @@ fn signature_and_certificate_refusals_are_named() {
     let mut sandbox = Sandbox::new(0, AT, &[]).unwrap();
     sandbox.setup.revocation = Arc::new(setup_crls);
     sandbox.credentials(&victim, &spec).unwrap();
-    let d2 = desk(&sandbox, &w.hpki, w.registry.clone(), MemoryLinkageStore::new());
+    let d2 = desk(
+        &sandbox,
+        &w.hpki,
+        w.registry.clone(),
+        MemoryLinkageStore::new(),
+    );
     let app = w.application(&victim, Profession::MedicalDoctor, "100001");
     assert!(matches!(
         d2.apply(&w.signed(&revoked, &app), AT),
@@ -291,7 +335,10 @@ fn issuance_needs_the_role_and_the_name_applied_for() {
     let (persona, profession, number) = doctor();
     let holder = w.holder(&persona);
     let linkage = d
-        .apply(&w.signed(&holder, &w.application(&persona, profession, number)), AT)
+        .apply(
+            &w.signed(&holder, &w.application(&persona, profession, number)),
+            AT,
+        )
         .unwrap();
     // A pharmacist's certificate for a doctor's linkage.
     let mut wrong = linkage.clone();
@@ -322,7 +369,9 @@ fn issuance_needs_the_role_and_the_name_applied_for() {
     let card = w.hpki.issue_card(&linkage, 0).unwrap();
     let sign = Certificate::from_der(&card.credentials.sign_certificate).unwrap();
     let auth = Certificate::from_der(&card.credentials.auth_certificate).unwrap();
-    let active = d.record_issuance(&linkage.id, &sign, Some(&auth), AT).unwrap();
+    let active = d
+        .record_issuance(&linkage.id, &sign, Some(&auth), AT)
+        .unwrap();
     assert_eq!(active.state, LinkageState::Active);
     assert_eq!(active.hpki_signature, sign.id());
     // Issued once only.
@@ -338,15 +387,20 @@ fn death_and_name_change_are_told_apart_and_untrusted_crls_refused() {
     let d = w.desk(kazasu_health::SqliteStore::in_memory().unwrap());
     let (holder, _card, linkage) = active_doctor(&w, &d);
     // A CRL the HPKI CA signed is no JPKI CRL.
-    let hpki_crl = kazasu_pki::Crl::from_der(
-        &w.hpki.pki.verification_material(AT).unwrap().crls[0],
-    )
-    .unwrap();
+    let hpki_crl =
+        kazasu_pki::Crl::from_der(&w.hpki.pki.verification_material(AT).unwrap().crls[0]).unwrap();
     assert!(matches!(
         refusal(d.apply_crls(&[hpki_crl], AT)),
         Refusal::Crl(_)
     ));
-    let change = jpki_crls_for(&w.sandbox, &holder, JpkiEvent::PersonalDataChanged, AT, AT + Duration::hours(1)).unwrap();
+    let change = jpki_crls_for(
+        &w.sandbox,
+        &holder,
+        JpkiEvent::PersonalDataChanged,
+        AT,
+        AT + Duration::hours(1),
+    )
+    .unwrap();
     let s = d.apply_crls(&change, AT + Duration::hours(1)).unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].linkage, linkage.id);
@@ -359,14 +413,32 @@ fn death_and_name_change_are_told_apart_and_untrusted_crls_refused() {
         }
     ));
     // Already suspended: the first suspension is kept.
-    let death = jpki_crls_for(&w.sandbox, &holder, JpkiEvent::Death, AT, AT + Duration::hours(2)).unwrap();
-    assert!(d.apply_crls(&death, AT + Duration::hours(2)).unwrap().is_empty());
+    let death = jpki_crls_for(
+        &w.sandbox,
+        &holder,
+        JpkiEvent::Death,
+        AT,
+        AT + Duration::hours(2),
+    )
+    .unwrap();
+    assert!(
+        d.apply_crls(&death, AT + Duration::hours(2))
+            .unwrap()
+            .is_empty()
+    );
 
     let w2 = World::new();
     let d2 = w2.desk(MemoryLinkageStore::new());
     let (holder, _card, _) = active_doctor(&w2, &d2);
     let died = AT + Duration::minutes(30);
-    let death = jpki_crls_for(&w2.sandbox, &holder, JpkiEvent::Death, died, AT + Duration::hours(1)).unwrap();
+    let death = jpki_crls_for(
+        &w2.sandbox,
+        &holder,
+        JpkiEvent::Death,
+        died,
+        AT + Duration::hours(1),
+    )
+    .unwrap();
     let s = d2.apply_crls(&death, AT + Duration::hours(1)).unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].since, died);
@@ -395,7 +467,10 @@ fn a_licence_revoked_in_the_registry_suspends() {
     let s = d.check_registry().unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].linkage, linkage.id);
-    assert!(matches!(s[0].reason, SuspensionReason::LicenceRevoked { .. }));
+    assert!(matches!(
+        s[0].reason,
+        SuspensionReason::LicenceRevoked { .. }
+    ));
 }
 
 #[test]
@@ -404,7 +479,11 @@ fn sign_in_needs_both_cards_on_one_active_linkage() {
     let d = w.desk(MemoryLinkageStore::new());
     let (holder, card, linkage) = active_doctor(&w, &d);
     let c = d.issue_challenge(AT).unwrap();
-    let hpki = assertion(&card.credentials.auth_certificate, &card.credentials.auth_key, &c);
+    let hpki = assertion(
+        &card.credentials.auth_certificate,
+        &card.credentials.auth_key,
+        &c,
+    );
     let jpki = assertion(&holder.auth_certificate, &holder.auth_key, &c);
     let ok = d.sign_in(&hpki, &jpki, AT).unwrap();
     assert_eq!(ok.linkage, linkage.id);
@@ -412,19 +491,33 @@ fn sign_in_needs_both_cards_on_one_active_linkage() {
     // The challenge is used up.
     assert!(matches!(
         d.sign_in(&hpki, &jpki, AT),
-        Err(HealthError::Rejected(kazasu_pki::Rejection::ChallengeReplayed))
+        Err(HealthError::Rejected(
+            kazasu_pki::Rejection::ChallengeReplayed
+        ))
     ));
     // The signature AP's key where a card has only that.
     let c = d.issue_challenge(AT).unwrap();
-    let hpki_sign = assertion(&card.credentials.sign_certificate, &card.credentials.sign_key, &c);
-    d.sign_in(&hpki_sign, &assertion(&holder.auth_certificate, &holder.auth_key, &c), AT)
-        .unwrap();
+    let hpki_sign = assertion(
+        &card.credentials.sign_certificate,
+        &card.credentials.sign_key,
+        &c,
+    );
+    d.sign_in(
+        &hpki_sign,
+        &assertion(&holder.auth_certificate, &holder.auth_key, &c),
+        AT,
+    )
+    .unwrap();
     // Two challenges.
     let c1 = d.issue_challenge(AT).unwrap();
     let c2 = d.issue_challenge(AT).unwrap();
     assert!(matches!(
         refusal(d.sign_in(
-            &assertion(&card.credentials.auth_certificate, &card.credentials.auth_key, &c1),
+            &assertion(
+                &card.credentials.auth_certificate,
+                &card.credentials.auth_key,
+                &c1
+            ),
             &assertion(&holder.auth_certificate, &holder.auth_key, &c2),
             AT
         )),
@@ -432,10 +525,23 @@ fn sign_in_needs_both_cards_on_one_active_linkage() {
     ));
     // A signature by another key.
     let c = d.issue_challenge(AT).unwrap();
-    let mut forged = assertion(&card.credentials.auth_certificate, &card.credentials.auth_key, &c);
-    forged.signature = assertion(&card.credentials.sign_certificate, &card.credentials.sign_key, &c).signature;
+    let mut forged = assertion(
+        &card.credentials.auth_certificate,
+        &card.credentials.auth_key,
+        &c,
+    );
+    forged.signature = assertion(
+        &card.credentials.sign_certificate,
+        &card.credentials.sign_key,
+        &c,
+    )
+    .signature;
     assert!(matches!(
-        refusal(d.sign_in(&forged, &assertion(&holder.auth_certificate, &holder.auth_key, &c), AT)),
+        refusal(d.sign_in(
+            &forged,
+            &assertion(&holder.auth_certificate, &holder.auth_key, &c),
+            AT
+        )),
         Refusal::Assertion(_)
     ));
     // Someone else's My Number Card.
@@ -443,19 +549,34 @@ fn sign_in_needs_both_cards_on_one_active_linkage() {
     let c = d.issue_challenge(AT).unwrap();
     assert!(matches!(
         refusal(d.sign_in(
-            &assertion(&card.credentials.auth_certificate, &card.credentials.auth_key, &c),
+            &assertion(
+                &card.credentials.auth_certificate,
+                &card.credentials.auth_key,
+                &c
+            ),
             &assertion(&other.auth_certificate, &other.auth_key, &c),
             AT
         )),
         Refusal::NotLinked(_)
     ));
     // Suspended.
-    let death = jpki_crls_for(&w.sandbox, &holder, JpkiEvent::Death, AT, AT + Duration::hours(1)).unwrap();
+    let death = jpki_crls_for(
+        &w.sandbox,
+        &holder,
+        JpkiEvent::Death,
+        AT,
+        AT + Duration::hours(1),
+    )
+    .unwrap();
     d.apply_crls(&death, AT + Duration::hours(1)).unwrap();
     let c = d.issue_challenge(AT).unwrap();
     assert!(matches!(
         refusal(d.sign_in(
-            &assertion(&card.credentials.auth_certificate, &card.credentials.auth_key, &c),
+            &assertion(
+                &card.credentials.auth_certificate,
+                &card.credentials.auth_key,
+                &c
+            ),
             &assertion(&holder.auth_certificate, &holder.auth_key, &c),
             AT
         )),
@@ -485,13 +606,24 @@ fn referral_letters_are_judged_at_their_timestamp() {
     let d = w.desk(MemoryLinkageStore::new());
     let (holder, card, linkage) = active_doctor(&w, &d);
     let before = letter(&w, &card, AT + Duration::minutes(10), true);
-    let ok = d.check_referral_cms(&before, Some(b"referral letter"), AT).unwrap();
+    let ok = d
+        .check_referral_cms(&before, Some(b"referral letter"), AT)
+        .unwrap();
     assert_eq!(ok.linkage, linkage.id);
     assert_eq!(ok.state_now, "active");
     // Died at +1 h; the CRL comes at +2 h.
-    let death = jpki_crls_for(&w.sandbox, &holder, JpkiEvent::Death, AT + Duration::hours(1), AT + Duration::hours(2)).unwrap();
+    let death = jpki_crls_for(
+        &w.sandbox,
+        &holder,
+        JpkiEvent::Death,
+        AT + Duration::hours(1),
+        AT + Duration::hours(2),
+    )
+    .unwrap();
     d.apply_crls(&death, AT + Duration::hours(2)).unwrap();
-    let still = d.check_referral_cms(&before, Some(b"referral letter"), AT + Duration::hours(3)).unwrap();
+    let still = d
+        .check_referral_cms(&before, Some(b"referral letter"), AT + Duration::hours(3))
+        .unwrap();
     assert_eq!(still.state_now, "suspended");
     let after = letter(&w, &card, AT + Duration::hours(2), true);
     assert!(matches!(
@@ -519,13 +651,17 @@ fn a_pharmacist_cannot_sign_a_referral_letter() {
     let holder = w.holder(&p.persona);
     let linkage = d
         .apply(
-            &w.signed(&holder, &w.application(&p.persona, p.profession, p.registration_number)),
+            &w.signed(
+                &holder,
+                &w.application(&p.persona, p.profession, p.registration_number),
+            ),
             AT,
         )
         .unwrap();
     let card = w.hpki.issue_card(&linkage, 2).unwrap();
     let sign_cert = Certificate::from_der(&card.credentials.sign_certificate).unwrap();
-    d.record_issuance(&linkage.id, &sign_cert, None, AT).unwrap();
+    d.record_issuance(&linkage.id, &sign_cert, None, AT)
+        .unwrap();
     let l = letter(&w, &card, AT + Duration::minutes(5), true);
     match refusal(d.check_referral_cms(&l, Some(b"referral letter"), AT)) {
         Refusal::RoleNotAccepted { held, .. } => assert_eq!(held, vec!["Pharmacist".to_owned()]),
@@ -537,7 +673,9 @@ fn a_pharmacist_cannot_sign_a_referral_letter() {
 fn a_letter_by_an_unlinked_hpki_card_is_refused() {
     let w = World::new();
     let d = w.desk(MemoryLinkageStore::new());
-    let card = kazasu_virtual_card::HpkiCardBuilder::new(0).build().unwrap();
+    let card = kazasu_virtual_card::HpkiCardBuilder::new(0)
+        .build()
+        .unwrap();
     let l = letter(&w, &card, AT + Duration::minutes(5), true);
     assert!(matches!(
         refusal(d.check_referral_cms(&l, Some(b"referral letter"), AT)),
