@@ -7,6 +7,7 @@ mod cert;
 mod demo;
 mod genuine;
 mod hpki;
+mod hpki_link;
 mod ocsp_cmd;
 mod onshi;
 mod readers;
