@@ -14,15 +14,14 @@ use kazasu_card::{
     AuthPin, CardKind, DigestInfo, HashAlgorithm, Hpki, HpkiAp, HpkiPin, Jpki, LastTry, Session,
     SignPassword,
 };
+use kazasu_health::model::InsuranceSex;
 use kazasu_health::qualification::sandbox::{
     HpkiSandbox, JpkiEvent, desk, jpki_crls_for, professionals, registry,
 };
 use kazasu_health::qualification::{
-    Application, Linkage, LinkageId, LinkageKey, LinkageStore, MemoryRegistry, Profession,
-    QualificationDesk,
+    Application, Linkage, LinkageId, LinkageKey, LinkageStore, Profession, QualificationDesk,
 };
 use kazasu_health::sandbox::Sandbox;
-use kazasu_health::model::InsuranceSex;
 use kazasu_health::{HealthError, IdentityCheck, Presentation, SqliteStore};
 use kazasu_pki::{AuthAssertion, Certificate, Crl};
 use kazasu_sign::DocumentSigner;
@@ -38,7 +37,11 @@ use crate::card::{SecretArgs, card_failure};
 #[derive(Args, Debug, Clone)]
 pub(crate) struct DeskArgs {
     /// The SQLite file of the registration desk's linkages (created if missing).
-    #[arg(long, value_name = "FILE", default_value = "kazasu-hpki-linkage.sqlite")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "kazasu-hpki-linkage.sqlite"
+    )]
     db: PathBuf,
     /// The time: RFC 3339, or YYYY-MM-DD (10:00 JST). Default: now.
     #[arg(long, value_name = "TIME|DATE")]
@@ -157,7 +160,6 @@ pub(crate) enum RevokeArg {
 pub(crate) struct LinkWorld<S: LinkageStore> {
     pub(crate) sandbox: Sandbox,
     pub(crate) hpki: HpkiSandbox,
-    pub(crate) registry: Arc<MemoryRegistry>,
     pub(crate) desk: QualificationDesk<S>,
 }
 
@@ -170,11 +172,10 @@ impl<S: LinkageStore> LinkWorld<S> {
         }
         let hpki = HpkiSandbox::new(at).map_err(health)?;
         let registry = Arc::new(registry(at).map_err(health)?);
-        let desk = desk(&sandbox, &hpki, registry.clone(), store);
+        let desk = desk(&sandbox, &hpki, registry, store);
         Ok(Self {
             sandbox,
             hpki,
-            registry,
             desk,
         })
     }
@@ -292,7 +293,9 @@ impl HpkiCardSigner {
         let mut session = Session::new(transport);
         let kind = CardKind::detect(&mut session).map_err(card_failure)?;
         if kind != CardKind::Hpki {
-            return Err(Failure::refused(format!("the card is {kind}, not an HPKI card")));
+            return Err(Failure::refused(format!(
+                "the card is {kind}, not an HPKI card"
+            )));
         }
         let mut card = Hpki::from_session(session).map_err(card_failure)?;
         let certificate = match ap {
@@ -369,8 +372,8 @@ pub(crate) fn hpki_assertion(
     let sig = signer
         .sign_digest(HashAlgorithm::Sha256, &digest)
         .map_err(|e| Failure::refused(format!("HPKI card: {e}")))?;
-    let cert = Certificate::from_der(signer.certificate())
-        .map_err(|e| Failure::refused(e.to_string()))?;
+    let cert =
+        Certificate::from_der(signer.certificate()).map_err(|e| Failure::refused(e.to_string()))?;
     Ok(AuthAssertion::new(cert, challenge.to_vec(), sig))
 }
 
@@ -433,7 +436,8 @@ pub(crate) fn apply(args: &ApplyArgs) -> Result<(), Failure> {
     .map_err(|e| Failure::usage(e.to_string()))?;
     let password = args.secret.read("Signature password (6-16 characters): ")?;
     let password = SignPassword::new(&password).map_err(|e| Failure::usage(e.to_string()))?;
-    let mut signer = JpkiCardSigner::open(transport(&args.reader)?, password, args.secret.last_try())?;
+    let mut signer =
+        JpkiCardSigner::open(transport(&args.reader)?, password, args.secret.last_try())?;
     let signed = sign_application(&mut signer, &application, at)?;
     if let Some(out) = &args.out {
         std::fs::write(out, &signed)
@@ -450,18 +454,31 @@ pub(crate) fn issue(args: &IssueArgs) -> Result<(), Failure> {
     let (sign_der, auth_der) = match &args.hpki_reader {
         Some(name) => {
             let pin = HpkiPin::new("0000").map_err(|e| Failure::usage(e.to_string()))?;
-            let mut card = HpkiCardSigner::open(crate::source::reader(name)?, HpkiAp::Signature, pin, Vec::new())?;
+            let mut card = HpkiCardSigner::open(
+                crate::source::reader(name)?,
+                HpkiAp::Signature,
+                pin,
+                Vec::new(),
+            )?;
             card.certificates()?
         }
         None => {
             let card = world.hpki.issue_card(&linkage, 0).map_err(health)?;
-            (card.credentials.sign_certificate, card.credentials.auth_certificate)
+            (
+                card.credentials.sign_certificate,
+                card.credentials.auth_certificate,
+            )
         }
     };
     let parse = |d: &[u8]| Certificate::from_der(d).map_err(|e| Failure::refused(e.to_string()));
     let active = world
         .desk
-        .record_issuance(&linkage.id, &parse(&sign_der)?, Some(&parse(&auth_der)?), at)
+        .record_issuance(
+            &linkage.id,
+            &parse(&sign_der)?,
+            Some(&parse(&auth_der)?),
+            at,
+        )
         .map_err(refused)?;
     println!("{}", json!({"issued": linkage_json(&active)}));
     Ok(())
@@ -482,8 +499,14 @@ pub(crate) fn sign_in(args: &SignInArgs) -> Result<(), Failure> {
         (next()?, next()?)
     } else {
         (
-            zeroize::Zeroizing::new(rpassword::prompt_password("My Number Card authentication PIN: ").map_err(|e| Failure::usage(e.to_string()))?),
-            zeroize::Zeroizing::new(rpassword::prompt_password("HPKI PIN: ").map_err(|e| Failure::usage(e.to_string()))?),
+            zeroize::Zeroizing::new(
+                rpassword::prompt_password("My Number Card authentication PIN: ")
+                    .map_err(|e| Failure::usage(e.to_string()))?,
+            ),
+            zeroize::Zeroizing::new(
+                rpassword::prompt_password("HPKI PIN: ")
+                    .map_err(|e| Failure::usage(e.to_string()))?,
+            ),
         )
     };
     let jpki_pin = AuthPin::new(jpki_pin.trim()).map_err(|e| Failure::usage(e.to_string()))?;
@@ -498,7 +521,8 @@ pub(crate) fn sign_in(args: &SignInArgs) -> Result<(), Failure> {
         (None, None) => return Err(Failure::usage("--hpki-reader or --linkage is needed")),
     };
     let challenge = world.desk.issue_challenge(at).map_err(refused)?;
-    let mut hpki = HpkiCardSigner::open(hpki_transport, HpkiAp::Authentication, hpki_pin, Vec::new())?;
+    let mut hpki =
+        HpkiCardSigner::open(hpki_transport, HpkiAp::Authentication, hpki_pin, Vec::new())?;
     let hpki = hpki_assertion(&mut hpki, &challenge)?;
     let jpki = jpki_assertion(transport(&args.reader)?, &challenge, &jpki_pin)?;
     let signed_in = world.desk.sign_in(&hpki, &jpki, at).map_err(refused)?;
@@ -511,7 +535,9 @@ pub(crate) fn check_linkage(args: &CheckArgs) -> Result<(), Failure> {
     let mut crls = Vec::new();
     for path in &args.crl {
         let der = crate::cert::read_limited(path, 1 << 30, "CRL")?;
-        crls.push(Crl::parse_vec(der).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?);
+        crls.push(
+            Crl::parse_vec(der).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?,
+        );
     }
     if let Some(event) = args.sandbox_revoke {
         let persona = professionals().map_err(health)?.swap_remove(0).persona;
@@ -524,8 +550,14 @@ pub(crate) fn check_linkage(args: &CheckArgs) -> Result<(), Failure> {
             RevokeArg::NameChange => JpkiEvent::PersonalDataChanged,
         };
         crls.extend(
-            jpki_crls_for(&world.sandbox, &holder, event, at - time::Duration::hours(1), at)
-                .map_err(health)?,
+            jpki_crls_for(
+                &world.sandbox,
+                &holder,
+                event,
+                at - time::Duration::hours(1),
+                at,
+            )
+            .map_err(health)?,
         );
     }
     let mut suspended = world.desk.apply_crls(&crls, at).map_err(refused)?;
