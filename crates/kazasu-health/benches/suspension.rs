@@ -58,7 +58,7 @@ fn suspension(c: &mut Criterion) {
         .collect();
     let index = LinkageIndex::from_certificates(ids.iter().map(|(l, s, a)| (l.clone(), s, a)));
     let hits = index.revoked_by(&crl, sign_root.key_id()).unwrap();
-    assert_eq!(hits.len(), LISTED as usize);
+    assert_eq!(hits.len() as u64, LISTED);
 
     let mut group = c.benchmark_group("suspension");
     group

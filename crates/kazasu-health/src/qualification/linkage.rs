@@ -248,14 +248,14 @@ impl Linkage {
                 });
             }
         }
-        if let LinkageState::Suspended { reason, since } = &self.state {
-            if *since <= at {
-                return Err(Refusal::Suspended {
-                    id: self.id.clone(),
-                    reason: reason.clone(),
-                    since: *since,
-                });
-            }
+        if let LinkageState::Suspended { reason, since } = &self.state
+            && *since <= at
+        {
+            return Err(Refusal::Suspended {
+                id: self.id.clone(),
+                reason: reason.clone(),
+                since: *since,
+            });
         }
         Ok(())
     }

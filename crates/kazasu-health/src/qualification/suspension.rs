@@ -32,11 +32,14 @@ pub struct RevocationHit {
     pub entry: RevokedEntry,
 }
 
+/// One indexed certificate: serial, linkage slot, which certificate.
+type Indexed = (Vec<u8>, u32, JpkiCertificate);
+
 /// The JPKI certificates of many linkages, indexed by issuer key id.
 #[derive(Debug, Default)]
 pub struct LinkageIndex {
     ids: Vec<LinkageId>,
-    by_issuer: HashMap<Vec<u8>, Vec<(Vec<u8>, u32, JpkiCertificate)>>,
+    by_issuer: HashMap<Vec<u8>, Vec<Indexed>>,
 }
 
 impl LinkageIndex {
