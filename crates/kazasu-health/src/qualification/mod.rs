@@ -49,5 +49,4 @@ pub use store::{LinkageKey, LinkageStore, MemoryLinkageStore};
 pub use suspension::{JpkiCertificate, LinkageIndex, RevocationHit};
 
 #[cfg(feature = "sqlite")]
-pub(crate) use store::conflict_check;
-pub(crate) use store::{apply_issuance, apply_suspension};
+pub(crate) use store::{apply_issuance, apply_suspension, conflict_check};
