@@ -95,4 +95,6 @@ echo "judges: CMS/CAdES and RFC 3161 with openssl"
 mkdir -p "$WORK/cms"
 scripts/judges-cms.sh "$KAZASU" "$WORK/cms"
 
+bash scripts/judges-pades.sh
+
 echo "judges: passed in $(($(date +%s) - START))s"

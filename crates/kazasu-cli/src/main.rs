@@ -58,6 +58,13 @@ enum Command {
     /// Verify a CAdES signature: one verdict per part (exit 0 valid, 1 invalid or indeterminate).
     #[command(name = "verify-signature")]
     VerifySignature(sign_cmd::VerifyArgs),
+    /// Write a one-page sample referral letter (紹介状) PDF, to sign in tests and demos.
+    #[command(name = "sample-pdf")]
+    SamplePdf {
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
     /// RFC 3161 timestamps with the built-in test TSA.
     #[command(subcommand)]
     Tsa(sign_cmd::TsaCommand),
@@ -114,6 +121,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign_cmd::sign(&args),
         Command::VerifySignature(args) => sign_cmd::verify(&args),
         Command::Tsa(cmd) => sign_cmd::tsa(cmd),
+        Command::SamplePdf { out } => sign_cmd::sample_pdf(&out),
         Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
     };
     match result {

@@ -49,8 +49,12 @@ pub(crate) struct SignArgs {
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// Carry the document inside the signature (default: detached).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pdf")]
     attached: bool,
+    /// The input is a PDF: sign it as PAdES (an incremental update with the CAdES signature in
+    /// /Contents; --embed-validation adds a DSS update) and write the signed PDF.
+    #[arg(long)]
+    pdf: bool,
     /// Time-stamp the signature (B-T) at this RFC 3161 TSA (http://…).
     #[arg(long, value_name = "URL", conflicts_with = "tsa_local")]
     tsa: Option<String>,
@@ -73,7 +77,7 @@ pub(crate) struct SignArgs {
 /// `kazasu verify-signature`.
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
-    /// The signature (CMS, DER or PEM).
+    /// The signature (CMS, DER or PEM), or a signed PDF (every signature is checked).
     #[arg(value_name = "FILE")]
     file: PathBuf,
     /// The signed document, for a detached signature.
@@ -342,6 +346,9 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
             data.certificates.push(t.root);
         }
     }
+    if args.pdf {
+        return sign_pdf(args, &content, &mut signer, tsa, &data);
+    }
     let mut options = SignOptions::default();
     options.attached = args.attached;
     options.signing_time = Some(OffsetDateTime::now_utc());
@@ -349,20 +356,55 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     if args.embed_validation {
         options.validation = Some(&data);
     }
-    let cms = kazasu_sign::cms::sign(&content, &mut signer, &options).map_err(|e| match e {
-        kazasu_sign::SignError::Signer(_) => Failure::refused(e.to_string()),
-        other => Failure::usage(other.to_string()),
-    })?;
+    let cms = kazasu_sign::cms::sign(&content, &mut signer, &options).map_err(sign_failure)?;
     std::fs::write(&args.out, &cms)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.out.display())))?;
     eprintln!(
         "kazasu: wrote a {} CAdES signature ({} bytes) to {}",
-        match (tsa.is_some(), args.embed_validation) {
-            (false, _) => "B-B",
-            (true, false) => "B-T",
-            (true, true) => "B-LT",
-        },
+        level(tsa.is_some(), args.embed_validation),
         cms.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn level(timestamp: bool, validation: bool) -> &'static str {
+    match (timestamp, validation) {
+        (false, _) => "B-B",
+        (true, false) => "B-T",
+        (true, true) => "B-LT",
+    }
+}
+
+fn sign_failure(e: kazasu_sign::SignError) -> Failure {
+    match e {
+        kazasu_sign::SignError::Signer(_) => Failure::refused(e.to_string()),
+        other => Failure::usage(other.to_string()),
+    }
+}
+
+/// PAdES: the signed PDF, then with --embed-validation a DSS update holding the validation data.
+fn sign_pdf(
+    args: &SignArgs,
+    pdf: &[u8],
+    signer: &mut CardSigner,
+    tsa: Option<&dyn TimeStampAuthority>,
+    data: &ValidationData,
+) -> Result<(), Failure> {
+    use kazasu_sign::pades::{PadesOptions, add_dss, sign_pdf};
+    let mut options = PadesOptions::default();
+    options.signing_time = Some(OffsetDateTime::now_utc());
+    options.tsa = tsa;
+    let mut signed = sign_pdf(pdf, signer, &options).map_err(sign_failure)?;
+    if args.embed_validation {
+        signed = add_dss(&signed, data).map_err(sign_failure)?;
+    }
+    std::fs::write(&args.out, &signed)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.out.display())))?;
+    eprintln!(
+        "kazasu: wrote a PAdES {} PDF ({} bytes) to {}",
+        level(tsa.is_some(), args.embed_validation),
+        signed.len(),
         args.out.display()
     );
     Ok(())
@@ -502,6 +544,10 @@ fn verifier(args: &VerifyArgs) -> Result<CmsVerifier, Failure> {
 }
 
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let raw = read_limited(&args.file, MAX_INPUT, "signature")?;
+    if raw.starts_with(b"%PDF-") {
+        return verify_pdf(args, &raw);
+    }
     let cms = read_der(&args.file, MAX_INPUT, "signature", "CMS")?;
     let content = match &args.content {
         Some(p) => Some(read_limited(p, MAX_INPUT, "document")?),
@@ -514,6 +560,27 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         Ok(())
     } else {
         Err(Failure::refused(format!("signature {verdict}")))
+    }
+}
+
+fn verify_pdf(args: &VerifyArgs, pdf: &[u8]) -> Result<(), Failure> {
+    if args.content.is_some() {
+        return Err(Failure::usage(
+            "a signed PDF carries its content: drop --content",
+        ));
+    }
+    let report = kazasu_sign::pades::verify_pdf(pdf, &verifier(args)?)
+        .map_err(|e| Failure::usage(format!("{}: {e}", args.file.display())))?;
+    let verdict = report.verdict();
+    if args.json {
+        println!("{:#}", json!({ "verdict": verdict, "report": report }));
+    } else {
+        println!("{report}");
+    }
+    if verdict.is_valid() {
+        Ok(())
+    } else {
+        Err(Failure::refused(format!("PDF signatures {verdict}")))
     }
 }
 
@@ -613,4 +680,11 @@ pub(crate) fn tsa(cmd: TsaCommand) -> Result<(), Failure> {
             }
         }
     }
+}
+
+pub(crate) fn sample_pdf(out: &Path) -> Result<(), Failure> {
+    let pdf =
+        kazasu_sign::pades::sample_referral_letter().map_err(|e| Failure::usage(e.to_string()))?;
+    std::fs::write(out, pdf)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", out.display())))
 }

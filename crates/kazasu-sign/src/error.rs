@@ -52,6 +52,9 @@ pub enum SignError {
         /// Why.
         reason: String,
     },
+    /// A PDF that cannot be read or signed (see [`crate::pades::PdfError`]).
+    #[error(transparent)]
+    Pdf(#[from] crate::pades::PdfError),
     /// A certificate or CRL that `kazasu-pki` cannot read.
     #[error(transparent)]
     Pki(#[from] kazasu_pki::Error),

@@ -8,6 +8,7 @@ pub mod asn1;
 pub mod cms;
 mod error;
 pub mod ocsp;
+pub mod pades;
 mod report;
 mod revocation;
 mod signer;

@@ -8,7 +8,7 @@ mod http;
 mod protocol;
 mod token;
 
-pub use authority::{LocalTsa, TimeStampAuthority};
+pub use authority::{LOCAL_TSA_POLICY, LocalTsa, TimeStampAuthority};
 #[cfg(feature = "http")]
 pub use http::HttpTsa;
 pub use protocol::{MAX_TSA_RESPONSE_LEN, request, response_token, token_of};
