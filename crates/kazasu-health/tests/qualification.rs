@@ -682,3 +682,62 @@ fn a_letter_by_an_unlinked_hpki_card_is_refused() {
         Refusal::NotLinked(_)
     ));
 }
+
+fn pdf_letter(w: &World, card: &IssuedHpkiCard, at: OffsetDateTime) -> Vec<u8> {
+    let mut signer = SoftwareSigner::new(
+        card.credentials.sign_certificate.clone(),
+        card.credentials.sign_key.clone(),
+    )
+    .unwrap()
+    .with_chain(vec![w.hpki.signature_ca()]);
+    let tsa = w.hpki.tsa_at(at).unwrap();
+    let mut options = kazasu_sign::pades::PadesOptions::default();
+    options.signing_time = Some(at);
+    options.tsa = Some(&tsa);
+    let pdf = kazasu_sign::pades::sample_referral_letter().unwrap();
+    kazasu_sign::pades::sign_pdf(&pdf, &mut signer, &options).unwrap()
+}
+
+#[test]
+fn pades_referral_letters_before_and_after_a_suspension() {
+    let w = World::new();
+    let d = w.desk(MemoryLinkageStore::new());
+    let (holder, card, linkage) = active_doctor(&w, &d);
+    let before = pdf_letter(&w, &card, AT + Duration::minutes(10));
+    assert_eq!(
+        d.check_referral_pdf(&before, AT).unwrap().linkage,
+        linkage.id
+    );
+    let death = jpki_crls_for(
+        &w.sandbox,
+        &holder,
+        JpkiEvent::Death,
+        AT + Duration::hours(1),
+        AT + Duration::hours(2),
+    )
+    .unwrap();
+    d.apply_crls(&death, AT + Duration::hours(2)).unwrap();
+    assert_eq!(
+        d.check_referral_pdf(&before, AT + Duration::hours(3))
+            .unwrap()
+            .state_now,
+        "suspended"
+    );
+    let after = pdf_letter(&w, &card, AT + Duration::hours(2));
+    assert!(matches!(
+        refusal(d.check_referral_pdf(&after, AT + Duration::hours(3))),
+        Refusal::Suspended { .. }
+    ));
+    // Changed after signing: a byte of the signed range flipped.
+    let mut tampered = before.clone();
+    tampered[20] ^= 1;
+    assert!(matches!(
+        refusal(d.check_referral_pdf(&tampered, AT)),
+        Refusal::LetterSignature(_)
+    ));
+    // A PDF without a signature.
+    assert!(matches!(
+        refusal(d.check_referral_pdf(&kazasu_sign::pades::sample_referral_letter().unwrap(), AT)),
+        Refusal::LetterSignature(_)
+    ));
+}

@@ -28,8 +28,6 @@ pub(crate) struct LinkState {
     first_letter: Option<Vec<u8>>,
 }
 
-const LETTER: &[u8] = "紹介状: 患者 山田 花子 様をご紹介いたします。".as_bytes();
-
 pub(crate) const STEPS: &[Step] = &[
     Step {
         name: "HPKI application signed with the My Number Card",
@@ -48,7 +46,7 @@ pub(crate) const STEPS: &[Step] = &[
     },
     Step {
         name: "referral letter signed and verified",
-        expected: "signed with the HPKI card, timestamped; the receiving hospital accepts it",
+        expected: "a PDF letter signed with the HPKI card (PAdES B-T); the receiving hospital accepts it",
         run: letter_ok,
     },
     Step {
@@ -167,7 +165,7 @@ fn issue(w: &mut World) -> Result<Outcome, Failure> {
     }
 }
 
-/// A letter signed on the virtual HPKI card issued for `linkage` (slot `slot`), timestamped at `at`.
+/// A PDF letter (PAdES B-T) signed on the virtual HPKI card issued for `linkage` (slot `slot`), timestamped at `at`.
 fn sign_letter(
     s: &LinkState,
     linkage: &Linkage,
@@ -182,9 +180,11 @@ fn sign_letter(
         vec![s.world.hpki.signature_ca()],
     )?;
     let tsa = s.world.hpki.tsa_at(at).map_err(failure)?;
-    let mut options = SignOptions::default();
+    let mut options = kazasu_sign::pades::PadesOptions::default();
+    options.signing_time = Some(at);
     options.tsa = Some(&tsa);
-    sign(LETTER, &mut signer, &options).map_err(failure)
+    let pdf = kazasu_sign::pades::sample_referral_letter().map_err(failure)?;
+    kazasu_sign::pades::sign_pdf(&pdf, &mut signer, &options).map_err(failure)
 }
 
 fn letter_ok(w: &mut World) -> Result<Outcome, Failure> {
@@ -194,7 +194,7 @@ fn letter_ok(w: &mut World) -> Result<Outcome, Failure> {
         return Ok(Outcome::new(false, "no doctor"));
     };
     let letter = sign_letter(s, &l, 0, at)?;
-    let r = s.world.desk.check_referral_cms(&letter, Some(LETTER), at);
+    let r = s.world.desk.check_referral_pdf(&letter, at);
     s.first_letter = Some(letter);
     Ok(match r {
         Ok(c) => Outcome::new(
@@ -253,11 +253,8 @@ fn letters_after(w: &mut World) -> Result<Outcome, Failure> {
         return Ok(Outcome::new(false, "no doctor or first letter"));
     };
     let new_letter = sign_letter(s, &l, 0, later)?;
-    let new = s
-        .world
-        .desk
-        .check_referral_cms(&new_letter, Some(LETTER), later);
-    let old = s.world.desk.check_referral_cms(&first, Some(LETTER), later);
+    let new = s.world.desk.check_referral_pdf(&new_letter, later);
+    let old = s.world.desk.check_referral_pdf(&first, later);
     let refused_ok = matches!(
         &new,
         Err(HealthError::Qualification(Refusal::Suspended { .. }))
@@ -314,16 +311,14 @@ fn pharmacist(w: &mut World) -> Result<Outcome, Failure> {
         .record_issuance(&linkage.id, &cert, None, at)
         .map_err(failure)?;
     let letter = sign_letter(s, &linkage, 2, at + Duration::minutes(5))?;
-    Ok(
-        match s.world.desk.check_referral_cms(&letter, Some(LETTER), at) {
-            Ok(_) => Outcome::new(false, "accepted (should have been refused)"),
-            Err(e) => Outcome::new(
-                matches!(
-                    e,
-                    HealthError::Qualification(Refusal::RoleNotAccepted { .. })
-                ),
-                format!("refused ({}): {e}", e.result_code()),
+    Ok(match s.world.desk.check_referral_pdf(&letter, at) {
+        Ok(_) => Outcome::new(false, "accepted (should have been refused)"),
+        Err(e) => Outcome::new(
+            matches!(
+                e,
+                HealthError::Qualification(Refusal::RoleNotAccepted { .. })
             ),
-        },
-    )
+            format!("refused ({}): {e}", e.result_code()),
+        ),
+    })
 }

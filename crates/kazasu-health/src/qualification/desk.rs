@@ -579,15 +579,45 @@ impl<S: LinkageStore> QualificationDesk<S> {
         at: OffsetDateTime,
     ) -> Result<ReferralCheck, HealthError> {
         let report = self.cms_verifier(at).verify(cms, content);
-        let parsed =
-            ParsedSignedData::from_der(cms).map_err(|e| Refusal::LetterSignature(e.to_string()))?;
-        let der = parsed
-            .signer_infos()
-            .next()
-            .and_then(|i| parsed.signer_certificate(i))
-            .ok_or_else(|| Refusal::LetterSignature("no signer certificate".into()))?;
-        self.check_referral(&report, &Certificate::from_der(der)?)
+        self.check_referral(&report, &signer_of(cms)?)
     }
+
+    /// [`QualificationDesk::check_referral`] for a PDF letter signed with PAdES (JAHIS 17-004):
+    /// every signature of the PDF must verify (ByteRange, nothing but signatures and validation
+    /// data appended, CMS), and the first signature — the referring professional's — is judged.
+    pub fn check_referral_pdf(
+        &self,
+        pdf: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<ReferralCheck, HealthError> {
+        let report = kazasu_sign::pades::verify_pdf(pdf, &self.cms_verifier(at))
+            .map_err(|e| Refusal::LetterSignature(e.to_string()))?;
+        let verdict = report.verdict();
+        if !verdict.is_valid() {
+            return Err(Refusal::LetterSignature(verdict.to_string()).into());
+        }
+        let first = report
+            .signatures
+            .first()
+            .ok_or_else(|| Refusal::LetterSignature("the PDF has no signature".into()))?;
+        let cms = first
+            .cms
+            .as_ref()
+            .ok_or_else(|| Refusal::LetterSignature("the CMS was not checked".into()))?;
+        self.check_referral(cms, &signer_of(&first.signature.cms)?)
+    }
+}
+
+/// The signer certificate a CMS carries.
+fn signer_of(cms: &[u8]) -> Result<Certificate, HealthError> {
+    let parsed =
+        ParsedSignedData::from_der(cms).map_err(|e| Refusal::LetterSignature(e.to_string()))?;
+    let der = parsed
+        .signer_infos()
+        .next()
+        .and_then(|i| parsed.signer_certificate(i))
+        .ok_or_else(|| Refusal::LetterSignature("no signer certificate".into()))?;
+    Ok(Certificate::from_der(der)?)
 }
 
 fn intermediates(parsed: &ParsedSignedData, leaf: &[u8]) -> Vec<Certificate> {
