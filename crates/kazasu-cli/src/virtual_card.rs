@@ -393,6 +393,7 @@ mod tests {
             no_extended: false,
             counterfeit: Some(Fake::WrongSignature),
             hpki: false,
+            hpki_name: None,
         };
         let issued = build(&args).unwrap();
         export(&issued, dir.path()).unwrap();
@@ -417,6 +418,7 @@ mod tests {
             no_extended: false,
             counterfeit: None,
             hpki: true,
+            hpki_name: None,
         };
         let issued = build_hpki(&args).unwrap();
         export_hpki(&issued, dir.path()).unwrap();
