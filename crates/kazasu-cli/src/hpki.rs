@@ -27,6 +27,16 @@ pub(crate) enum HpkiCommand {
     /// (or --trust), the holder's policy, key usage, validity, revocation of every certificate of
     /// the path (required: give the CA's CRL and the root's ARL with --crl), and the role.
     Verify(VerifyArgs),
+    /// HPKI card application (発行申請) signed with the My Number Card's signature key: verified,
+    /// matched with the card and the registry, and linked (sandbox desk; --db keeps linkages).
+    Apply(crate::hpki_link::ApplyArgs),
+    /// Link the HPKI card the sandbox CA issues (or the one in --hpki-reader) to an application.
+    Issue(crate::hpki_link::IssueArgs),
+    /// Sign a professional in: HPKI and My Number Card assertions over one challenge, one active
+    /// linkage; answers with the roles.
+    SignIn(crate::hpki_link::SignInArgs),
+    /// Apply new JPKI CRLs (and the registry) to every linkage; print their states.
+    CheckLinkage(crate::hpki_link::CheckArgs),
 }
 
 /// `kazasu hpki show`.
@@ -73,6 +83,10 @@ pub(crate) fn run(cmd: HpkiCommand) -> Result<(), Failure> {
     match cmd {
         HpkiCommand::Show(args) => show(&args),
         HpkiCommand::Verify(args) => verify(&args),
+        HpkiCommand::Apply(args) => crate::hpki_link::apply(&args),
+        HpkiCommand::Issue(args) => crate::hpki_link::issue(&args),
+        HpkiCommand::SignIn(args) => crate::hpki_link::sign_in(&args),
+        HpkiCommand::CheckLinkage(args) => crate::hpki_link::check_linkage(&args),
     }
 }
 

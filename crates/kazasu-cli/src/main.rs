@@ -8,6 +8,7 @@ mod demo;
 mod eprescription_cmd;
 mod genuine;
 mod hpki;
+mod hpki_link;
 mod ocsp_cmd;
 mod onshi;
 mod readers;

@@ -51,6 +51,11 @@ pub(crate) struct CardArgs {
     /// vpcd reader (`--hpki-vpcd`), `export` writes its PKI as `hpki-*` files.
     #[arg(long)]
     hpki: bool,
+    /// The HPKI card holder's kanji name instead of the seed's, with the romanized name and key
+    /// slot the sandbox HPKI CA gives slot 0 (`kazasu hpki issue --hpki-reader` links a card
+    /// named like the applicant, e.g. "山田 花子" for the seed-0 My Number Card).
+    #[arg(long, value_name = "KANJI", requires = "hpki")]
+    hpki_name: Option<String>,
 }
 
 /// The counterfeits of `kazasu_virtual_card::Counterfeit`.
@@ -146,7 +151,14 @@ fn build(args: &CardArgs) -> Result<IssuedCard, Failure> {
 }
 
 fn build_hpki(args: &CardArgs) -> Result<IssuedHpkiCard, Failure> {
-    HpkiCardBuilder::new(args.seed)
+    let mut builder = HpkiCardBuilder::new(args.seed);
+    if let Some(name) = &args.hpki_name {
+        let mut holder = kazasu_virtual_card::pki::HpkiHolder::from_seed(0);
+        holder.kanji_name = name.clone();
+        holder.romanized_name = "Kazasu Holder 0".into();
+        builder = HpkiCardBuilder::new(0).holder(holder);
+    }
+    builder
         .extended_apdus(!args.no_extended)
         .build()
         .map_err(|e| Failure::usage(format!("cannot build the virtual HPKI card: {e}")))
@@ -381,6 +393,7 @@ mod tests {
             no_extended: false,
             counterfeit: Some(Fake::WrongSignature),
             hpki: false,
+            hpki_name: None,
         };
         let issued = build(&args).unwrap();
         export(&issued, dir.path()).unwrap();
@@ -405,6 +418,7 @@ mod tests {
             no_extended: false,
             counterfeit: None,
             hpki: true,
+            hpki_name: None,
         };
         let issued = build_hpki(&args).unwrap();
         export_hpki(&issued, dir.path()).unwrap();

@@ -337,3 +337,92 @@ fn card_genuine_with_a_ca_file() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn hpki_linkage_commands_apply_issue_sign_in_and_suspend() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("links.sqlite");
+    let db = db.to_str().unwrap();
+    let at = "2026-11-26T10:00:00+09:00";
+    let apply = |name: &str| {
+        kazasu(
+            &[
+                "hpki",
+                "apply",
+                "--db",
+                db,
+                "--at",
+                at,
+                "--pin-stdin",
+                "--name",
+                name,
+                "--birth-date",
+                "1985-04-12",
+                "--sex",
+                "female",
+                "--profession",
+                "medical-doctor",
+                "--registration-number",
+                "100001",
+            ],
+            Some("ABC123\n"),
+        )
+    };
+    let wrong = apply("山田 太郎");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("K2002"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    let ok = apply("山田 花子");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    let id = v["applied"]["id"].as_str().unwrap().to_owned();
+    let out = kazasu(
+        &["hpki", "issue", "--db", db, "--at", at, "--linkage", &id],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let sign_in = || {
+        kazasu(
+            &[
+                "hpki",
+                "sign-in",
+                "--db",
+                db,
+                "--at",
+                at,
+                "--linkage",
+                &id,
+                "--pin-stdin",
+            ],
+            Some("1234\n1234\n"),
+        )
+    };
+    let out = sign_in();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Medical Doctor"));
+    let out = kazasu(
+        &[
+            "hpki",
+            "check-linkage",
+            "--db",
+            db,
+            "--at",
+            at,
+            "--sandbox-revoke",
+            "death",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("\"cause\":\"death\""),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = sign_in();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("K4023"), "{}", text(&out.stderr));
+}

@@ -78,6 +78,11 @@ pub enum HealthError {
     /// A PKI input could not be processed.
     #[error(transparent)]
     Pki(#[from] kazasu_pki::Error),
+    /// The HPKI ↔ JPKI linkage flow refused, for the reason named.
+    #[cfg(feature = "qualification")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "qualification")))]
+    #[error(transparent)]
+    Qualification(#[from] crate::qualification::Refusal),
 }
 
 impl HealthError {
@@ -100,6 +105,8 @@ impl HealthError {
             HealthError::FacilityNotAuthenticated(_) => "K3001",
             HealthError::RateLimited { .. } => "K3002",
             HealthError::GenuinenessRequired => "K3003",
+            #[cfg(feature = "qualification")]
+            HealthError::Qualification(r) => r.code(),
             HealthError::Store(StoreError::Conflict(_)) => "K9002",
             HealthError::Store(_) => "K9001",
         }

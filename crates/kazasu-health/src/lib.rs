@@ -14,6 +14,9 @@
 //!   with a touch and get a queue number unique per facility and day, the same one on a second touch.
 //! - [`store`]: the data behind both, as traits with an embedded SQLite implementation (migrations,
 //!   one transaction per change, durable, concurrent desks without lost updates, shared challenges).
+//! - [`qualification`] (feature `qualification`): HPKI ↔ JPKI linkage — HPKI card applications
+//!   signed with the My Number Card, issuance, suspension in real time from JPKI CRLs and the
+//!   licence registry, professional sign-in, referral-letter checks.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod audit;
@@ -25,6 +28,9 @@ pub mod facility;
 pub mod identity;
 pub mod links;
 pub mod model;
+#[cfg(feature = "qualification")]
+#[cfg_attr(docsrs, doc(cfg(feature = "qualification")))]
+pub mod qualification;
 #[cfg(feature = "sandbox")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sandbox")))]
 pub mod sandbox;

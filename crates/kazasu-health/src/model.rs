@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::HealthError;
@@ -64,7 +64,7 @@ code_type!(
 );
 
 /// Sex as the eligibility system codes it (Sex1 as printed on the card, Sex2 the actual one).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
 pub enum InsuranceSex {
     /// `1` 男.
     #[serde(rename = "1")]

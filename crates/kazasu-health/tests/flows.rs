@@ -859,7 +859,7 @@ fn the_database_survives_reopening_and_refuses_corrupt_rows() {
         let store = SqliteStore::open(&path).unwrap();
         let (person, q) = person_record(&persona, &agency(), AT.date()).unwrap();
         store.put_person(&person, &q).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), 3);
     }
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(

@@ -4,6 +4,7 @@
 //! The steps are data ([`steps::STEPS`]): each is a function over the shared [`World`] that says
 //! what it expected and what happened.
 
+mod qualification;
 mod steps;
 mod world;
 
@@ -93,7 +94,7 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
     let at = parse_at(&args.at)?;
     let mut world = World::new(at, args.reader.clone())?;
     let mut reported = Vec::new();
-    for step in steps::STEPS {
+    for step in steps::STEPS.iter().chain(qualification::STEPS) {
         let outcome = (step.run)(&mut world)?;
         reported.push(Reported {
             step: step.name,

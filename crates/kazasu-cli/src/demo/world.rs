@@ -46,6 +46,8 @@ pub(crate) struct World {
     pub(crate) overlapping: Persona,
     /// The first enrolment's assertion (for the replay step) and certificate.
     pub(crate) first: Option<AuthAssertion>,
+    /// The HPKI ↔ JPKI linkage world, made by its first step.
+    pub(crate) link: Option<Box<super::qualification::LinkState>>,
 }
 
 pub(crate) const PATIENT_AGENCY: &str = "AGC0000000000001";
@@ -147,6 +149,7 @@ impl World {
             expired_spec,
             overlapping,
             first: None,
+            link: None,
         })
     }
 

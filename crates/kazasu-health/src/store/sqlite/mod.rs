@@ -9,6 +9,8 @@ mod challenges;
 mod checkin;
 mod eligibility;
 mod facility;
+#[cfg(feature = "qualification")]
+mod linkages;
 
 pub use challenges::SqliteChallengeStore;
 
@@ -26,11 +28,12 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../../migrations/0001_initial.sql")),
         M::up(include_str!("../../../migrations/0002_trust.sql")),
+        M::up(include_str!("../../../migrations/0003_linkages.sql")),
     ])
 }
 
 /// How many migrations this version knows.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Renewal chains longer than this are treated as corrupt (a cycle, or garbage).
 const MAX_LINEAGE: usize = 64;
