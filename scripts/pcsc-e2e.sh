@@ -74,7 +74,7 @@ else
 fi
 
 # The My Number Card in slot 0 (Virtual PCD 00 00), the HPKI card in slot 1 (Virtual PCD 00 01).
-"$KAZASU" virtual-card serve --vpcd 127.0.0.1:35963 --hpki --export-pki "$WORK/pki" >"$WORK/card.log" 2>&1 &
+"$KAZASU" virtual-card serve --vpcd 127.0.0.1:35963 --hpki --hpki-name "山田 花子" --export-pki "$WORK/pki" >"$WORK/card.log" 2>&1 &
 CARD_PID=$!
 
 # Wait until the reader reports a card.
@@ -202,6 +202,28 @@ openssl cms -verify -binary -inform DER -in "$WORK/letter-hpki.p7s" -content "$W
     --crl "$WORK/pki/hpki-rarl.pem" >"$WORK/verify-hpki.txt" ||
     { cat "$WORK/verify-hpki.txt"; fail "kazasu verify-signature (HPKI, through pcscd)"; }
 grep -q "Medical Doctor" "$WORK/verify-hpki.txt" || { cat "$WORK/verify-hpki.txt"; fail "no hcRole for the HPKI signer"; }
+
+echo "pcsc-e2e: HPKI ↔ JPKI linkage with both cards (My Number Card in 00 00, HPKI card in 00 01)"
+DB=$WORK/links.sqlite
+echo ABC123 | "$KAZASU" hpki apply --db "$DB" --reader "$R" --pin-stdin --name "山田 花子" \
+    --birth-date 1985-04-12 --sex female --profession medical-doctor --registration-number 100001 \
+    >"$WORK/apply.json" || { cat "$WORK/apply.json"; fail "kazasu hpki apply --reader"; }
+ID=$(sed -n 's/.*"id":"\(L[0-9a-f]\{16\}\)".*/\1/p' "$WORK/apply.json")
+[ -n "$ID" ] || { cat "$WORK/apply.json"; fail "kazasu hpki apply printed no linkage id"; }
+"$KAZASU" hpki issue --db "$DB" --linkage "$ID" --hpki-reader "$H" >"$WORK/issue.json" ||
+    { cat "$WORK/issue.json"; fail "kazasu hpki issue --hpki-reader"; }
+printf '1234\n1234\n' | "$KAZASU" hpki sign-in --db "$DB" --reader "$R" --hpki-reader "$H" \
+    --pin-stdin >"$WORK/signin.json" || { cat "$WORK/signin.json"; fail "kazasu hpki sign-in with both readers"; }
+grep -q '"Medical Doctor"' "$WORK/signin.json" || { cat "$WORK/signin.json"; fail "sign-in roles"; }
+"$KAZASU" hpki check-linkage --db "$DB" --sandbox-revoke death >"$WORK/check.json" || fail "kazasu hpki check-linkage"
+grep -q '"cause":"death"' "$WORK/check.json" || { cat "$WORK/check.json"; fail "death not told apart"; }
+set +e
+printf '1234\n1234\n' | "$KAZASU" hpki sign-in --db "$DB" --reader "$R" --hpki-reader "$H" \
+    --pin-stdin >/dev/null 2>"$WORK/signin-suspended.err"
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q K4023 "$WORK/signin-suspended.err" ||
+    { cat "$WORK/signin-suspended.err"; fail "a suspended linkage's sign-in exited $rc"; }
 
 # The オンライン資格確認 terminal double: a clinic system registers a 照会番号 by file (serve), then the
 # patient touches the card in the reader (touch); the face result carries the qualification and the 照会番号.
