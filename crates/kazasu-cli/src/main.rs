@@ -4,6 +4,7 @@
 
 mod card;
 mod cert;
+mod consent_cmd;
 mod demo;
 mod genuine;
 mod hpki;
@@ -70,6 +71,9 @@ enum Command {
     /// OCSP (RFC 6960): requests, checks against a responder, the test PKIs' responder.
     #[command(subcommand)]
     Ocsp(ocsp_cmd::OcspCommand),
+    /// Patient consent to share records: sign, withdraw, decide, export as FHIR, audit the ledger.
+    #[command(subcommand)]
+    Consent(consent_cmd::ConsentCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -122,6 +126,7 @@ fn main() -> ExitCode {
         Command::Tsa(cmd) => sign_cmd::tsa(cmd),
         Command::SamplePdf { out } => sign_cmd::sample_pdf(&out),
         Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
+        Command::Consent(cmd) => consent_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
