@@ -46,6 +46,8 @@ pub(crate) struct World {
     pub(crate) overlapping: Persona,
     /// The first enrolment's assertion (for the replay step) and certificate.
     pub(crate) first: Option<AuthAssertion>,
+    /// The consent steps' network (made by the first of them).
+    pub(crate) consent: Option<super::consent_steps::ConsentDemo>,
 }
 
 pub(crate) const PATIENT_AGENCY: &str = "AGC0000000000001";
@@ -147,6 +149,7 @@ impl World {
             expired_spec,
             overlapping,
             first: None,
+            consent: None,
         })
     }
 
