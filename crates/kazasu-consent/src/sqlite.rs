@@ -19,9 +19,16 @@ pub struct SqliteLedgerStore {
     conn: Mutex<Connection>,
 }
 
+/// A stored hash. One that is not 32 bytes was edited: it is read as a value no real hash can
+/// equal, so the audit reports the row instead of failing to read the ledger.
 fn hash32(v: Vec<u8>) -> Result<[u8; 32], ConsentError> {
-    v.try_into()
-        .map_err(|_| ConsentError::Store("a stored hash is not 32 bytes".into()))
+    use sha2::Digest;
+    Ok(v.clone().try_into().unwrap_or_else(|_| {
+        let mut h = sha2::Sha256::new();
+        h.update(b"kazasu-consent/v1/malformed-hash\0");
+        h.update(&v);
+        h.finalize().into()
+    }))
 }
 
 impl SqliteLedgerStore {
@@ -51,8 +58,17 @@ impl SqliteLedgerStore {
     }
 }
 
+/// Bytes of a BLOB or TEXT cell: an edited row may have changed its type, and the audit must
+/// report the edit, not fail to read it.
+fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    Ok(match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b.to_vec(),
+        _ => Vec::new(),
+    })
+}
+
 fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, Vec<u8>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((r.get(0)?, bytes(r, 1)?, bytes(r, 2)?, r.get(3)?, bytes(r, 4)?))
 }
 
 fn to_row(
@@ -146,9 +162,9 @@ impl LedgerStore for SqliteLedgerStore {
             .query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
+                    bytes(r, 1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, Vec<u8>>(3)?,
+                    bytes(r, 3)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
