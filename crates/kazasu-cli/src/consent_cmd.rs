@@ -13,8 +13,8 @@ use kazasu_card::{DigestInfo, HashAlgorithm, Jpki, LastTry, SignPassword};
 use kazasu_consent::evidence::sign_document;
 use kazasu_consent::{
     Action, Actor, ConsentDocument, ConsentKind, ConsentLedger, ConsentRecord, DataClass, Decision,
-    EvidenceVerifier, Grantee, JpkiIdentity, NetworkKey, Patient, Pattern, Performer,
-    Period, Policy, Purpose, SqliteLedgerStore, fhir,
+    EvidenceVerifier, Grantee, JpkiIdentity, NetworkKey, Patient, Pattern, Performer, Period,
+    Policy, Purpose, SqliteLedgerStore, fhir,
 };
 use kazasu_pki::Certificate;
 use kazasu_sign::tsp::LocalTsa;
@@ -103,7 +103,11 @@ pub(crate) struct GrantArgs {
     #[arg(long)]
     network: Vec<String>,
     /// Data classes (medication, diagnoses-care, surgery, check-ups, labs, images, or a network code).
-    #[arg(long, value_delimiter = ',', default_value = "medication,diagnoses-care,labs")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "medication,diagnoses-care,labs"
+    )]
     class: Vec<String>,
     /// Purposes (HL7 ActReason: TREAT, ETREAT, HPAYMT, HRESCH).
     #[arg(long, value_delimiter = ',', default_value = "TREAT")]
@@ -112,7 +116,10 @@ pub(crate) struct GrantArgs {
     #[arg(long, default_value_t = 365)]
     days: i64,
     /// The network's terms.
-    #[arg(long, default_value = "https://example.invalid/kazasu-test-network/terms")]
+    #[arg(
+        long,
+        default_value = "https://example.invalid/kazasu-test-network/terms"
+    )]
     policy_uri: String,
     /// Their version.
     #[arg(long, default_value = "1")]
@@ -214,10 +221,9 @@ impl TestNetwork {
         let tsa = TestTsa::new().map_err(fail)?;
         let verifier = EvidenceVerifier::new(&material.roots, std::slice::from_ref(&tsa.root))
             .map_err(fail)?;
-        let key = NetworkKey::new(
-            kazasu_virtual_card::pki::fixture_key(NETWORK_KEY).map_err(fail)?,
-        )
-        .map_err(fail)?;
+        let key =
+            NetworkKey::new(kazasu_virtual_card::pki::fixture_key(NETWORK_KEY).map_err(fail)?)
+                .map_err(fail)?;
         let ledger = ConsentLedger::new(
             TEST_NETWORK,
             TEST_MEMBERS.iter().map(|s| (*s).to_owned()),
@@ -320,7 +326,9 @@ fn open_signer(source: &Source, secret: &SecretArgs) -> Result<JpkiSigner, Failu
     let transport: Box<dyn Transport> = match &source.reader {
         Some(name) => crate::source::reader(name)?,
         None => {
-            eprintln!("kazasu: no --reader given: using the built-in virtual card (seed 0, 山田 花子)");
+            eprintln!(
+                "kazasu: no --reader given: using the built-in virtual card (seed 0, 山田 花子)"
+            );
             let issued = kazasu_virtual_card::VirtualCardBuilder::new(0)
                 .build()
                 .map_err(fail)?;
@@ -340,8 +348,11 @@ fn birth_date_of(cert: &Certificate) -> Result<Date, Failure> {
 }
 
 fn date_arg(text: &str) -> Result<Date, Failure> {
-    Date::parse(text, &time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|e| Failure::usage(format!("{text}: {e}")))
+    Date::parse(
+        text,
+        &time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| Failure::usage(format!("{text}: {e}")))
 }
 
 fn grant(args: GrantArgs) -> Result<(), Failure> {
@@ -350,8 +361,7 @@ fn grant(args: GrantArgs) -> Result<(), Failure> {
     let mut signer = open_signer(&args.source, &args.secret)?;
     let cert = signer.certificate()?;
     let holder = JpkiIdentity::of(&cert).map_err(fail)?;
-    let (patient, performer) = match (&args.for_child_born, &args.child_jpki, &args.relationship)
-    {
+    let (patient, performer) = match (&args.for_child_born, &args.child_jpki, &args.relationship) {
         (Some(born), Some(child), Some(relationship)) => (
             Patient {
                 network_id: args.patient.clone(),
@@ -451,7 +461,10 @@ fn withdraw(args: WithdrawArgs) -> Result<(), Failure> {
     };
     let mut signer = open_signer(&args.source, &args.secret)?;
     let seq = network.sign_and_record(&doc, &mut signer, at)?;
-    println!("{}", json!({"recorded": seq, "consent": args.id, "action": "withdraw"}));
+    println!(
+        "{}",
+        json!({"recorded": seq, "consent": args.id, "action": "withdraw"})
+    );
     Ok(())
 }
 
@@ -496,8 +509,7 @@ fn export(args: ExportArgs) -> Result<(), Failure> {
             for (i, (_, r)) in resources.iter().enumerate() {
                 // Consent ids are free text: name the files by position.
                 let path = dir.join(format!("consent-{i}.json"));
-                std::fs::write(&path, serde_json::to_vec_pretty(r).map_err(fail)?)
-                    .map_err(fail)?;
+                std::fs::write(&path, serde_json::to_vec_pretty(r).map_err(fail)?).map_err(fail)?;
                 println!("{}", path.display());
             }
         }

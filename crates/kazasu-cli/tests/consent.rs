@@ -33,13 +33,42 @@ fn grant_check_export_withdraw_audit() {
     let ledger = dir.path().join("ledger.db");
     let l = ledger.to_str().unwrap();
     let grant = kazasu(
-        &["consent", "grant", "--ledger", l, "--pin-stdin", "--at", AT, "--patient", "p1", "--id", "c1",
-          "--facility", "1310000019", "--class", "medication,labs"],
+        &[
+            "consent",
+            "grant",
+            "--ledger",
+            l,
+            "--pin-stdin",
+            "--at",
+            AT,
+            "--patient",
+            "p1",
+            "--id",
+            "c1",
+            "--facility",
+            "1310000019",
+            "--class",
+            "medication,labs",
+        ],
         Some("ABC123\n"),
     );
     assert_eq!(grant.status.code(), Some(0), "{}", text(&grant.stderr));
     let check = |facility: &str, at: &str| {
-        kazasu(&["consent", "check", "--ledger", l, "--at", at, "--patient", "p1", "--facility", facility], None)
+        kazasu(
+            &[
+                "consent",
+                "check",
+                "--ledger",
+                l,
+                "--at",
+                at,
+                "--patient",
+                "p1",
+                "--facility",
+                facility,
+            ],
+            None,
+        )
     };
     let permit = check("1310000019", AT);
     assert_eq!(permit.status.code(), Some(0), "{}", text(&permit.stderr));
@@ -49,22 +78,65 @@ fn grant_check_export_withdraw_audit() {
     assert!(text(&deny.stdout).contains("actor_not_covered"));
     // A wrong signature password is refused and nothing is recorded.
     let wrong = kazasu(
-        &["consent", "grant", "--ledger", l, "--pin-stdin", "--at", AT, "--patient", "p1", "--id", "c2", "--facility", "x"],
+        &[
+            "consent",
+            "grant",
+            "--ledger",
+            l,
+            "--pin-stdin",
+            "--at",
+            AT,
+            "--patient",
+            "p1",
+            "--id",
+            "c2",
+            "--facility",
+            "x",
+        ],
         Some("WRONG1\n"),
     );
     assert_eq!(wrong.status.code(), Some(1), "{}", text(&wrong.stderr));
 
-    let export = kazasu(&["consent", "export", "--ledger", l, "--at", AT, "--patient", "p1"], None);
+    let export = kazasu(
+        &[
+            "consent",
+            "export",
+            "--ledger",
+            l,
+            "--at",
+            AT,
+            "--patient",
+            "p1",
+        ],
+        None,
+    );
     assert_eq!(export.status.code(), Some(0));
     let resources: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
     assert_eq!(resources.as_array().unwrap().len(), 1);
     assert_eq!(resources[0]["status"], "active");
 
     let withdraw = kazasu(
-        &["consent", "withdraw", "--ledger", l, "--pin-stdin", "--at", LATER, "--patient", "p1", "--id", "c1"],
+        &[
+            "consent",
+            "withdraw",
+            "--ledger",
+            l,
+            "--pin-stdin",
+            "--at",
+            LATER,
+            "--patient",
+            "p1",
+            "--id",
+            "c1",
+        ],
         Some("ABC123\n"),
     );
-    assert_eq!(withdraw.status.code(), Some(0), "{}", text(&withdraw.stderr));
+    assert_eq!(
+        withdraw.status.code(),
+        Some(0),
+        "{}",
+        text(&withdraw.stderr)
+    );
     let after = check("1310000019", LATER);
     assert_eq!(after.status.code(), Some(1));
     assert!(text(&after.stdout).contains("withdrawn"));
@@ -75,11 +147,30 @@ fn grant_check_export_withdraw_audit() {
 
     // An edited row: the audit exits 1 and names entry 0.
     let conn = rusqlite::Connection::open(&ledger).unwrap();
-    conn.execute("UPDATE ledger SET body = replace(body, 'medication', 'images') WHERE seq = 0", []).unwrap();
+    conn.execute(
+        "UPDATE ledger SET body = replace(body, 'medication', 'images') WHERE seq = 0",
+        [],
+    )
+    .unwrap();
     drop(conn);
-    let broken = kazasu(&["consent", "audit", "--ledger", l, "--at", LATER, "--chain-only"], None);
+    let broken = kazasu(
+        &[
+            "consent",
+            "audit",
+            "--ledger",
+            l,
+            "--at",
+            LATER,
+            "--chain-only",
+        ],
+        None,
+    );
     assert_eq!(broken.status.code(), Some(1));
-    assert!(text(&broken.stderr).contains("entry 0"), "{}", text(&broken.stderr));
+    assert!(
+        text(&broken.stderr).contains("entry 0"),
+        "{}",
+        text(&broken.stderr)
+    );
 }
 
 #[test]
@@ -97,10 +188,16 @@ fn the_demo_runs_the_consent_steps() {
         "tampered ledger row",
         "representative consents for a child",
     ] {
-        let step = steps.iter().find(|s| s["step"] == want).unwrap_or_else(|| panic!("missing {want}"));
+        let step = steps
+            .iter()
+            .find(|s| s["step"] == want)
+            .unwrap_or_else(|| panic!("missing {want}"));
         assert_eq!(step["ok"], true, "{step}");
     }
-    let fhir = steps.iter().find(|s| s["step"] == "consent as FHIR R4").unwrap();
+    let fhir = steps
+        .iter()
+        .find(|s| s["step"] == "consent as FHIR R4")
+        .unwrap();
     assert_eq!(fhir["detail"]["resourceType"], "Consent");
     assert_eq!(fhir["detail"]["provision"]["type"], "permit");
 }

@@ -121,7 +121,10 @@ impl ConsentDocument {
         ));
         line(format!("Given by: {}", performer_text(&r.performer)));
         line(format!("Performed by: {}", performer_text(&self.performer)));
-        line(format!("Terms: {} version {}", r.policy.uri, r.policy.version));
+        line(format!(
+            "Terms: {} version {}",
+            r.policy.uri, r.policy.version
+        ));
         line(format!("Signed at: {}", time_text(self.at)));
         let json = serde_json::to_string(self)
             .map_err(|e| ConsentError::invalid("document", e.to_string()))?;
@@ -156,6 +159,22 @@ impl ConsentDocument {
             ));
         }
         Ok(document)
+    }
+
+    /// Reads only the structured form of a document the ledger already accepted (decisions read
+    /// it on every check; [`ConsentDocument::from_canonical`] also re-renders and compares the text,
+    /// which the audit does).
+    pub fn structured(bytes: &[u8]) -> Result<Self, ConsentError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| ConsentError::invalid("document", "not UTF-8"))?;
+        let split = text
+            .rfind(STRUCTURED_SEPARATOR)
+            .ok_or_else(|| ConsentError::invalid("document", "no structured form"))?;
+        let json = text
+            .get(split + STRUCTURED_SEPARATOR.len()..)
+            .unwrap_or_default();
+        serde_json::from_str(json.trim_end_matches('\n'))
+            .map_err(|e| ConsentError::invalid("document", e.to_string()))
     }
 
     /// Checks the act: the record's shape, a grant's performer is the record's, and names have no

@@ -178,7 +178,8 @@ impl EvidenceVerifier {
                     .map_err(|e| ConsentError::Evidence(e.to_string()))?;
                 let crls = CrlSet::from_der_all(&crls.iter().map(|c| &c.0).collect::<Vec<_>>())
                     .map_err(|e| ConsentError::Evidence(e.to_string()))?;
-                let verifier = Verifier::new(self.roots.clone()).with_shared_revocation(Arc::new(crls));
+                let verifier =
+                    Verifier::new(self.roots.clone()).with_shared_revocation(Arc::new(crls));
                 verifier
                     .validate(&cert, Purpose::Authentication, recorded_at)
                     .map_err(|e| ConsentError::Evidence(e.to_string()))?;

@@ -254,7 +254,10 @@ fn arr<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], ConsentError> {
 fn identifier<'a>(reference: &'a Value, system: &str) -> Result<&'a str, ConsentError> {
     let id = get(reference, "identifier")?;
     if s(id, "system")? != system {
-        return Err(err(format!("identifier system {} unexpected", s(id, "system")?)));
+        return Err(err(format!(
+            "identifier system {} unexpected",
+            s(id, "system")?
+        )));
     }
     s(id, "value")
 }
@@ -314,7 +317,12 @@ pub fn import(json: &[u8]) -> Result<ImportedConsent, ConsentError> {
     }
     let kind = arr(&v, "category")?
         .iter()
-        .flat_map(|c| c.get("coding").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|c| {
+            c.get("coding")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .find(|c| c.get("system").and_then(Value::as_str) == Some(CS_KIND))
         .and_then(|c| c.get("code").and_then(Value::as_str));
     let kind = match kind {
@@ -375,7 +383,8 @@ pub fn import(json: &[u8]) -> Result<ImportedConsent, ConsentError> {
         end: match period.get("end") {
             None => None,
             Some(e) => Some(time_of(
-                e.as_str().ok_or_else(|| err("period.end is not a string"))?,
+                e.as_str()
+                    .ok_or_else(|| err("period.end is not a string"))?,
             )?),
         },
     };

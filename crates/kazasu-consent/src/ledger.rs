@@ -355,8 +355,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
             .append
             .lock()
             .map_err(|_| ConsentError::Store("poisoned".into()))?;
-        let body =
-            serde_json::to_vec(entry).map_err(|e| ConsentError::Store(e.to_string()))?;
+        let body = serde_json::to_vec(entry).map_err(|e| ConsentError::Store(e.to_string()))?;
         let seq = self.store.len()?;
         let prev = match seq.checked_sub(1) {
             None => [0; 32],
@@ -500,7 +499,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
             }
             match entry.body {
                 EntryBody::Act { document, evidence } => {
-                    let doc = ConsentDocument::from_canonical(document.as_bytes())?;
+                    let doc = ConsentDocument::structured(document.as_bytes())?;
                     if doc.record.patient.network_id != patient {
                         // The index column disagrees with the body: never let it move a consent.
                         continue;
@@ -717,11 +716,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
     /// Re-verifies the whole ledger: the chain, every checkpoint against `network_key` (the
     /// network's SubjectPublicKeyInfo DER, as the auditor holds it) and, when `signatures`, every
     /// piece of evidence. Reports the first break.
-    pub fn audit(
-        &self,
-        network_key: &[u8],
-        signatures: bool,
-    ) -> Result<AuditReport, ConsentError> {
+    pub fn audit(&self, network_key: &[u8], signatures: bool) -> Result<AuditReport, ConsentError> {
         audit_store(
             &self.store,
             &self.network,
@@ -763,15 +758,27 @@ pub fn audit_store(
         for row in batch {
             report.rows += 1;
             if row.seq != next_seq {
-                broke(&mut report, next_seq, format!("row {} found where {next_seq} belongs", row.seq));
+                broke(
+                    &mut report,
+                    next_seq,
+                    format!("row {} found where {next_seq} belongs", row.seq),
+                );
                 break 'rows;
             }
             if row.prev_hash != prev {
-                broke(&mut report, row.seq, "not chained to the previous row (reordered, inserted or deleted)".into());
+                broke(
+                    &mut report,
+                    row.seq,
+                    "not chained to the previous row (reordered, inserted or deleted)".into(),
+                );
                 break 'rows;
             }
             if entry_hash(row.seq, &row.prev_hash, &row.body) != row.hash {
-                broke(&mut report, row.seq, "content does not match its hash (tampered)".into());
+                broke(
+                    &mut report,
+                    row.seq,
+                    "content does not match its hash (tampered)".into(),
+                );
                 break 'rows;
             }
             let entry: Entry = match serde_json::from_slice(&row.body) {
@@ -784,7 +791,11 @@ pub fn audit_store(
             match entry.patient() {
                 Ok(p) if p == row.patient => {}
                 Ok(p) => {
-                    broke(&mut report, row.seq, format!("indexed under {} but concerns {p}", row.patient));
+                    broke(
+                        &mut report,
+                        row.seq,
+                        format!("indexed under {} but concerns {p}", row.patient),
+                    );
                     break 'rows;
                 }
                 Err(e) => {
@@ -792,10 +803,12 @@ pub fn audit_store(
                     break 'rows;
                 }
             }
-            if let (Some(verifier), EntryBody::Act { document, evidence }) = (verifier, &entry.body) {
-                let checked = ConsentDocument::from_canonical(document.as_bytes()).and_then(|doc| {
-                    verifier.verify(&doc, document.as_bytes(), evidence, entry.recorded_at)
-                });
+            if let (Some(verifier), EntryBody::Act { document, evidence }) = (verifier, &entry.body)
+            {
+                let checked =
+                    ConsentDocument::from_canonical(document.as_bytes()).and_then(|doc| {
+                        verifier.verify(&doc, document.as_bytes(), evidence, entry.recorded_at)
+                    });
                 if let Err(e) = checked {
                     broke(&mut report, row.seq, e.to_string());
                     break 'rows;
@@ -813,7 +826,9 @@ pub fn audit_store(
         let problem = match hashes_at_checkpoints.get(&c.seq) {
             None if report.first_break.is_some() => continue,
             None => Some("the checkpoint is beyond the ledger's end (rows deleted)".to_owned()),
-            Some(h) if h != &c.head => Some("the checkpoint's head differs from the row".to_owned()),
+            Some(h) if h != &c.head => {
+                Some("the checkpoint's head differs from the row".to_owned())
+            }
             Some(_) => {
                 let ok = Signature::try_from(c.signature.as_slice())
                     .ok()
@@ -826,10 +841,7 @@ pub fn audit_store(
         };
         match problem {
             Some(p) => {
-                let earlier = report
-                    .first_break
-                    .as_ref()
-                    .is_none_or(|b| c.seq < b.seq);
+                let earlier = report.first_break.as_ref().is_none_or(|b| c.seq < b.seq);
                 if earlier {
                     report.first_break = Some(AuditBreak {
                         seq: c.seq,

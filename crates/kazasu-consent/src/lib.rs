@@ -51,3 +51,8 @@ pub use store::{Checkpoint, LedgerRow, LedgerStore, MemoryLedgerStore};
 pub use kazasu_pki;
 pub use kazasu_sign;
 pub use time;
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -426,7 +426,10 @@ impl ConsentRecord {
         text_field("policy uri", &self.policy.uri)?;
         text_field("policy version", &self.policy.version)?;
         if self.policy.uri.contains('|') || self.policy.version.contains('|') {
-            return Err(ConsentError::invalid("policy", "`|` separates uri and version"));
+            return Err(ConsentError::invalid(
+                "policy",
+                "`|` separates uri and version",
+            ));
         }
         for g in &self.grantees {
             g.validate()?;

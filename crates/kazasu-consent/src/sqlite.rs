@@ -68,7 +68,13 @@ fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
 }
 
 fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, Vec<u8>)> {
-    Ok((r.get(0)?, bytes(r, 1)?, bytes(r, 2)?, r.get(3)?, bytes(r, 4)?))
+    Ok((
+        r.get(0)?,
+        bytes(r, 1)?,
+        bytes(r, 2)?,
+        r.get(3)?,
+        bytes(r, 4)?,
+    ))
 }
 
 fn to_row(
@@ -143,10 +149,9 @@ impl LedgerStore for SqliteLedgerStore {
     }
 
     fn add_checkpoint(&self, c: &Checkpoint) -> Result<(), ConsentError> {
-        let at = c
-            .at
-            .format(&Rfc3339)
-            .map_err(|e| ConsentError::Store(e.to_string()))?;
+        let at =
+            c.at.format(&Rfc3339)
+                .map_err(|e| ConsentError::Store(e.to_string()))?;
         self.lock()?.execute(
             "INSERT OR REPLACE INTO checkpoints (seq, head, at, signature) VALUES (?1, ?2, ?3, ?4)",
             params![seq_param(c.seq)?, &c.head[..], at, c.signature],

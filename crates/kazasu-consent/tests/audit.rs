@@ -15,17 +15,29 @@ use time::Duration;
 /// checkpoints.
 fn filled(w: &World, path: &std::path::Path) -> ConsentLedger<SqliteLedgerStore> {
     let ledger = w.ledger(SqliteLedgerStore::open(path).unwrap());
-    let r1 = w.record("c1", "p1", Pattern::Listed, vec![Grantee::Facility(MEMBER.into())]);
+    let r1 = w.record(
+        "c1",
+        "p1",
+        Pattern::Listed,
+        vec![Grantee::Facility(MEMBER.into())],
+    );
     w.grant(&ledger, &r1);
     w.grant(&ledger, &w.record("c2", "p2", Pattern::AllMembers, vec![]));
     ledger.checkpoint(AT).unwrap();
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Withdraw, &r1, AT), &w.adult);
-    ledger.record(&bytes, ev, AT + Duration::minutes(1)).unwrap();
-    w.grant(&ledger, &w.child_record("k1", "child-1", time::macros::date!(2015 - 04 - 01)));
+    ledger
+        .record(&bytes, ev, AT + Duration::minutes(1))
+        .unwrap();
+    w.grant(
+        &ledger,
+        &w.child_record("k1", "child-1", time::macros::date!(2015 - 04 - 01)),
+    );
     ledger
         .break_glass(
             "p3",
-            &kazasu_consent::Actor::Facility { facility: MEMBER.into() },
+            &kazasu_consent::Actor::Facility {
+                facility: MEMBER.into(),
+            },
             &kazasu_consent::DataClass::Medication,
             "emergency: patient unconscious",
             AT,
@@ -48,7 +60,10 @@ fn an_intact_ledger_audits_clean_with_every_signature() {
     let key = ledger.public_key_der().unwrap();
     let report = ledger.audit(&key, true).unwrap();
     assert!(report.is_intact(), "{report:?}");
-    assert_eq!((report.rows, report.signatures, report.checkpoints), (5, 4, 2));
+    assert_eq!(
+        (report.rows, report.signatures, report.checkpoints),
+        (5, 4, 2)
+    );
     drop(ledger);
     // Reopened, the same file audits the same (offline: only roots and TSA root needed).
     let store = SqliteLedgerStore::open(&path).unwrap();
@@ -65,9 +80,18 @@ fn a_tampered_row_is_the_first_break() {
     let ledger = filled(&w, &path);
     let key = ledger.public_key_der().unwrap();
     // Someone widens the listed consent to an extra facility by editing the stored row.
-    let body: Vec<u8> = raw(&path).query_row("SELECT body FROM ledger WHERE seq = 0", [], |r| r.get(0)).unwrap();
-    let edited = String::from_utf8(body).unwrap().replacen(MEMBER, NON_MEMBER, 1);
-    raw(&path).execute("UPDATE ledger SET body = ?1 WHERE seq = 0", [edited.as_bytes()]).unwrap();
+    let body: Vec<u8> = raw(&path)
+        .query_row("SELECT body FROM ledger WHERE seq = 0", [], |r| r.get(0))
+        .unwrap();
+    let edited = String::from_utf8(body)
+        .unwrap()
+        .replacen(MEMBER, NON_MEMBER, 1);
+    raw(&path)
+        .execute(
+            "UPDATE ledger SET body = ?1 WHERE seq = 0",
+            [edited.as_bytes()],
+        )
+        .unwrap();
     let report = ledger.audit(&key, true).unwrap();
     let b = report.first_break.expect("the edit is found");
     assert_eq!(b.seq, 0);
@@ -80,12 +104,21 @@ fn a_tampered_row_is_the_first_break() {
     let path2 = dir2.path().join("ledger.db");
     let ledger2 = filled(&w2, &path2);
     let rows = ledger2.store().rows(0, 10).unwrap();
-    let edited = String::from_utf8(rows[1].body.clone()).unwrap().replacen("p2", "p9", 1);
+    let edited = String::from_utf8(rows[1].body.clone())
+        .unwrap()
+        .replacen("p2", "p9", 1);
     let new_hash = kazasu_consent::ledger::entry_hash(1, &rows[1].prev_hash, edited.as_bytes());
     raw(&path2)
-        .execute("UPDATE ledger SET body = ?1, hash = ?2 WHERE seq = 1", rusqlite::params![edited.as_bytes(), &new_hash[..]])
+        .execute(
+            "UPDATE ledger SET body = ?1, hash = ?2 WHERE seq = 1",
+            rusqlite::params![edited.as_bytes(), &new_hash[..]],
+        )
         .unwrap();
-    let b = ledger2.audit(&key, false).unwrap().first_break.expect("found");
+    let b = ledger2
+        .audit(&key, false)
+        .unwrap()
+        .first_break
+        .expect("found");
     assert_eq!(b.seq, 1, "{b:?}");
 }
 
@@ -108,9 +141,16 @@ fn a_reordered_row_is_found() {
     };
     put(2, &rows[3]);
     put(3, &rows[2]);
-    let b = ledger.audit(&key, false).unwrap().first_break.expect("found");
+    let b = ledger
+        .audit(&key, false)
+        .unwrap()
+        .first_break
+        .expect("found");
     assert_eq!(b.seq, 2);
-    assert!(b.problem.contains("chained") || b.problem.contains("tampered"), "{b:?}");
+    assert!(
+        b.problem.contains("chained") || b.problem.contains("tampered"),
+        "{b:?}"
+    );
 }
 
 #[test]
@@ -130,7 +170,8 @@ fn a_forged_checkpoint_is_found() {
             Vec::<String>::new(),
             MemoryLedgerStore::new(),
             w.verifier(),
-            kazasu_consent::NetworkKey::new(kazasu_virtual_card::pki::fixture_key(8).unwrap()).unwrap(),
+            kazasu_consent::NetworkKey::new(kazasu_virtual_card::pki::fixture_key(8).unwrap())
+                .unwrap(),
         )
         .unwrap();
         for r in ledger.store().rows(0, (real[0].seq + 1) as usize).unwrap() {
@@ -139,14 +180,30 @@ fn a_forged_checkpoint_is_found() {
         other.checkpoint(forged.at).unwrap().unwrap().signature
     };
     raw(&path)
-        .execute("UPDATE checkpoints SET signature = ?1 WHERE seq = ?2", rusqlite::params![forged.signature, forged.seq as i64])
+        .execute(
+            "UPDATE checkpoints SET signature = ?1 WHERE seq = ?2",
+            rusqlite::params![forged.signature, forged.seq as i64],
+        )
         .unwrap();
-    let b = ledger.audit(&key, true).unwrap().first_break.expect("found");
+    let b = ledger
+        .audit(&key, true)
+        .unwrap()
+        .first_break
+        .expect("found");
     assert_eq!(b.seq, forged.seq);
     assert!(b.problem.contains("forged"), "{b:?}");
     // A checkpoint that names a different head.
-    raw(&path).execute("UPDATE checkpoints SET head = zeroblob(32) WHERE seq = ?1", [real[1].seq as i64]).unwrap();
-    let b = ledger.audit(&key, false).unwrap().first_break.expect("found");
+    raw(&path)
+        .execute(
+            "UPDATE checkpoints SET head = zeroblob(32) WHERE seq = ?1",
+            [real[1].seq as i64],
+        )
+        .unwrap();
+    let b = ledger
+        .audit(&key, false)
+        .unwrap()
+        .first_break
+        .expect("found");
     assert_eq!(b.seq, forged.seq, "the earliest break is reported");
 }
 
@@ -158,8 +215,14 @@ fn deleting_the_tail_is_caught_by_the_checkpoint() {
     let ledger = filled(&w, &path);
     let key = ledger.public_key_der().unwrap();
     // Remove the withdrawal and everything after it: the chain alone still links.
-    raw(&path).execute("DELETE FROM ledger WHERE seq >= 2", []).unwrap();
-    let b = ledger.audit(&key, false).unwrap().first_break.expect("found");
+    raw(&path)
+        .execute("DELETE FROM ledger WHERE seq >= 2", [])
+        .unwrap();
+    let b = ledger
+        .audit(&key, false)
+        .unwrap()
+        .first_break
+        .expect("found");
     assert!(b.problem.contains("beyond"), "{b:?}");
     assert_eq!(b.seq, 4);
 }
@@ -167,7 +230,13 @@ fn deleting_the_tail_is_caught_by_the_checkpoint() {
 #[test]
 fn the_store_appends_only_at_the_end() {
     let store = SqliteLedgerStore::in_memory().unwrap();
-    let row = LedgerRow { seq: 1, prev_hash: [0; 32], hash: [1; 32], patient: "p".into(), body: b"{}".to_vec() };
+    let row = LedgerRow {
+        seq: 1,
+        prev_hash: [0; 32],
+        hash: [1; 32],
+        patient: "p".into(),
+        body: b"{}".to_vec(),
+    };
     assert!(matches!(store.append(&row), Err(ConsentError::Store(_))));
     let mem = MemoryLedgerStore::new();
     assert!(matches!(mem.append(&row), Err(ConsentError::Store(_))));
@@ -177,11 +246,22 @@ fn the_store_appends_only_at_the_end() {
 fn fhir_export_and_import_round_trip_and_refuse_an_edit() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
-    let r1 = w.record("c1", "p1", Pattern::Listed, vec![Grantee::Facility(MEMBER.into()), Grantee::Clinician("hpki-dr".into())]);
+    let r1 = w.record(
+        "c1",
+        "p1",
+        Pattern::Listed,
+        vec![
+            Grantee::Facility(MEMBER.into()),
+            Grantee::Clinician("hpki-dr".into()),
+        ],
+    );
     w.grant(&ledger, &r1);
     let child = w.child_record("k1", "child-1", time::macros::date!(2015 - 04 - 01));
     w.grant(&ledger, &child);
-    for (patient, id, status) in [("p1", "c1", Status::Active), ("child-1", "k1", Status::Active)] {
+    for (patient, id, status) in [
+        ("p1", "c1", Status::Active),
+        ("child-1", "k1", Status::Active),
+    ] {
         let state = ledger.states(patient, AT).unwrap().remove(id).unwrap();
         let json = fhir::export(&state);
         assert_eq!(json["resourceType"], "Consent");
@@ -194,7 +274,9 @@ fn fhir_export_and_import_round_trip_and_refuse_an_edit() {
         assert_eq!(back.document, state.document.as_bytes());
         // The imported evidence verifies offline.
         let doc = kazasu_consent::ConsentDocument::from_canonical(&back.document).unwrap();
-        w.verifier().verify(&doc, &back.document, &back.evidence, back.recorded_at).unwrap();
+        w.verifier()
+            .verify(&doc, &back.document, &back.evidence, back.recorded_at)
+            .unwrap();
         // Widening the provision in the resource is refused: the signed document says otherwise.
         let mut edited = json.clone();
         edited["provision"]["class"][0]["code"] = "images".into();

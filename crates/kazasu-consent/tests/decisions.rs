@@ -5,17 +5,15 @@ mod common;
 
 use common::*;
 use kazasu_consent::{
-    Action, Actor, Basis, ConsentError, DataClass, Decision, DenyReason, Grantee,
-    LedgerStore, MemoryLedgerStore, PairKey, Pattern, PeerAnswer, PeerDirectory, PeerQuery, Performer, Purpose,
+    Action, Actor, Basis, ConsentError, DataClass, Decision, DenyReason, Grantee, LedgerStore,
+    MemoryLedgerStore, PairKey, Pattern, PeerAnswer, PeerDirectory, PeerQuery, Performer, Purpose,
     ReaderDefaults, pair_pseudonym,
 };
 use time::Duration;
 use time::macros::date;
 
 fn facility(f: &str) -> Actor {
-    Actor::Facility {
-        facility: f.into(),
-    }
+    Actor::Facility { facility: f.into() }
 }
 
 fn clinician(hpki: &str, f: &str) -> Actor {
@@ -33,12 +31,19 @@ fn deny(reason: DenyReason) -> Decision {
 fn listed_set_permits_the_member_clinic_and_refuses_others() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
-    let r = w.record("c1", "p1", Pattern::Listed, vec![Grantee::Facility(MEMBER.into())]);
+    let r = w.record(
+        "c1",
+        "p1",
+        Pattern::Listed,
+        vec![Grantee::Facility(MEMBER.into())],
+    );
     let seq = w.grant(&ledger, &r);
     let med = DataClass::Medication;
     let treat = Purpose::Treatment;
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER), &med, &treat, AT).unwrap(),
+        ledger
+            .check("p1", &facility(MEMBER), &med, &treat, AT)
+            .unwrap(),
         Decision::Permit {
             seq,
             consent_id: "c1".into(),
@@ -46,30 +51,53 @@ fn listed_set_permits_the_member_clinic_and_refuses_others() {
         }
     );
     // A clinician working at the listed facility is covered too.
-    assert!(ledger.check("p1", &clinician("hpki-1", MEMBER), &med, &treat, AT).unwrap().is_permit());
+    assert!(
+        ledger
+            .check("p1", &clinician("hpki-1", MEMBER), &med, &treat, AT)
+            .unwrap()
+            .is_permit()
+    );
     // A member not on the list, and a non-member.
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER2), &med, &treat, AT).unwrap(),
+        ledger
+            .check("p1", &facility(MEMBER2), &med, &treat, AT)
+            .unwrap(),
         deny(DenyReason::ActorNotCovered)
     );
     assert_eq!(
-        ledger.check("p1", &facility(NON_MEMBER), &med, &treat, AT).unwrap(),
+        ledger
+            .check("p1", &facility(NON_MEMBER), &med, &treat, AT)
+            .unwrap(),
         deny(DenyReason::ActorNotCovered)
     );
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER), &DataClass::Images, &treat, AT).unwrap(),
+        ledger
+            .check("p1", &facility(MEMBER), &DataClass::Images, &treat, AT)
+            .unwrap(),
         deny(DenyReason::ClassNotCovered)
     );
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER), &med, &Purpose::Research, AT).unwrap(),
+        ledger
+            .check("p1", &facility(MEMBER), &med, &Purpose::Research, AT)
+            .unwrap(),
         deny(DenyReason::PurposeNotCovered)
     );
     assert_eq!(
-        ledger.check("p2", &facility(MEMBER), &med, &treat, AT).unwrap(),
+        ledger
+            .check("p2", &facility(MEMBER), &med, &treat, AT)
+            .unwrap(),
         deny(DenyReason::NoConsent)
     );
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER), &med, &treat, AT - Duration::days(1)).unwrap(),
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER),
+                &med,
+                &treat,
+                AT - Duration::days(1)
+            )
+            .unwrap(),
         deny(DenyReason::NoConsent),
         "a consent recorded later does not exist yet"
     );
@@ -82,15 +110,42 @@ fn all_members_covers_members_only_and_never_other_networks() {
     w.grant(&ledger, &w.record("c1", "p1", Pattern::AllMembers, vec![]));
     let med = DataClass::Medication;
     let t = Purpose::Treatment;
-    assert!(ledger.check("p1", &facility(MEMBER), &med, &t, AT).unwrap().is_permit());
-    assert!(ledger.check("p1", &facility(MEMBER2), &med, &t, AT).unwrap().is_permit());
-    assert!(ledger.check("p1", &clinician("h", MEMBER2), &med, &t, AT).unwrap().is_permit());
+    assert!(
+        ledger
+            .check("p1", &facility(MEMBER), &med, &t, AT)
+            .unwrap()
+            .is_permit()
+    );
+    assert!(
+        ledger
+            .check("p1", &facility(MEMBER2), &med, &t, AT)
+            .unwrap()
+            .is_permit()
+    );
+    assert!(
+        ledger
+            .check("p1", &clinician("h", MEMBER2), &med, &t, AT)
+            .unwrap()
+            .is_permit()
+    );
     assert_eq!(
-        ledger.check("p1", &facility(NON_MEMBER), &med, &t, AT).unwrap(),
+        ledger
+            .check("p1", &facility(NON_MEMBER), &med, &t, AT)
+            .unwrap(),
         deny(DenyReason::ActorNotCovered)
     );
     assert_eq!(
-        ledger.check("p1", &Actor::Network { network: "net-kinki".into() }, &med, &t, AT).unwrap(),
+        ledger
+            .check(
+                "p1",
+                &Actor::Network {
+                    network: "net-kinki".into()
+                },
+                &med,
+                &t,
+                AT
+            )
+            .unwrap(),
         deny(DenyReason::ActorNotCovered)
     );
 }
@@ -99,12 +154,27 @@ fn all_members_covers_members_only_and_never_other_networks() {
 fn per_clinician_covers_that_clinician_only() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
-    w.grant(&ledger, &w.record("c1", "p1", Pattern::PerClinician, vec![Grantee::Clinician("hpki-dr-sato".into())]));
+    w.grant(
+        &ledger,
+        &w.record(
+            "c1",
+            "p1",
+            Pattern::PerClinician,
+            vec![Grantee::Clinician("hpki-dr-sato".into())],
+        ),
+    );
     let med = DataClass::Medication;
     let t = Purpose::Treatment;
-    assert!(ledger.check("p1", &clinician("hpki-dr-sato", NON_MEMBER), &med, &t, AT).unwrap().is_permit());
+    assert!(
+        ledger
+            .check("p1", &clinician("hpki-dr-sato", NON_MEMBER), &med, &t, AT)
+            .unwrap()
+            .is_permit()
+    );
     assert_eq!(
-        ledger.check("p1", &clinician("hpki-dr-ito", MEMBER), &med, &t, AT).unwrap(),
+        ledger
+            .check("p1", &clinician("hpki-dr-ito", MEMBER), &med, &t, AT)
+            .unwrap(),
         deny(DenyReason::ActorNotCovered)
     );
     assert_eq!(
@@ -117,12 +187,42 @@ fn per_clinician_covers_that_clinician_only() {
 fn per_facility_needs_exactly_one_facility() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
-    let r = w.record("c1", "p1", Pattern::PerFacility, vec![Grantee::Facility(MEMBER.into()), Grantee::Facility(MEMBER2.into())]);
+    let r = w.record(
+        "c1",
+        "p1",
+        Pattern::PerFacility,
+        vec![
+            Grantee::Facility(MEMBER.into()),
+            Grantee::Facility(MEMBER2.into()),
+        ],
+    );
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Invalid { field: "grantees", .. })));
-    let r = w.record("c1", "p1", Pattern::PerFacility, vec![Grantee::Facility(MEMBER2.into())]);
+    assert!(matches!(
+        ledger.record(&bytes, ev, AT),
+        Err(ConsentError::Invalid {
+            field: "grantees",
+            ..
+        })
+    ));
+    let r = w.record(
+        "c1",
+        "p1",
+        Pattern::PerFacility,
+        vec![Grantee::Facility(MEMBER2.into())],
+    );
     w.grant(&ledger, &r);
-    assert!(ledger.check("p1", &facility(MEMBER2), &DataClass::Labs, &Purpose::Treatment, AT).unwrap().is_permit());
+    assert!(
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER2),
+                &DataClass::Labs,
+                &Purpose::Treatment,
+                AT
+            )
+            .unwrap()
+            .is_permit()
+    );
 }
 
 #[test]
@@ -133,7 +233,17 @@ fn period_bounds_not_yet_valid_and_expired() {
     r.period.start = AT + Duration::days(2);
     r.period.end = Some(AT + Duration::days(10));
     w.grant(&ledger, &r);
-    let check = |at| ledger.check("p1", &facility(MEMBER), &DataClass::Medication, &Purpose::Treatment, at).unwrap();
+    let check = |at| {
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER),
+                &DataClass::Medication,
+                &Purpose::Treatment,
+                at,
+            )
+            .unwrap()
+    };
     assert_eq!(check(AT + Duration::days(1)), deny(DenyReason::NotYetValid));
     assert!(check(AT + Duration::days(5)).is_permit());
     assert_eq!(check(AT + Duration::days(10)), deny(DenyReason::Expired));
@@ -143,21 +253,52 @@ fn period_bounds_not_yet_valid_and_expired() {
 fn withdrawal_is_a_new_entry_and_refuses_from_then_on() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
-    let r = w.record("c1", "p1", Pattern::Listed, vec![Grantee::Facility(MEMBER.into())]);
+    let r = w.record(
+        "c1",
+        "p1",
+        Pattern::Listed,
+        vec![Grantee::Facility(MEMBER.into())],
+    );
     w.grant(&ledger, &r);
     let later = AT + Duration::hours(2);
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Withdraw, &r, later), &w.adult);
     let wseq = ledger.record(&bytes, ev, later).unwrap();
-    assert_eq!(ledger.store().len().unwrap_or(0), 2, "append-only: two rows");
-    let check = |at| ledger.check("p1", &facility(MEMBER), &DataClass::Medication, &Purpose::Treatment, at).unwrap();
-    assert_eq!(check(later + Duration::minutes(1)), deny(DenyReason::Withdrawn { seq: wseq }));
-    assert!(check(AT + Duration::hours(1)).is_permit(), "before the withdrawal the consent held");
+    assert_eq!(
+        ledger.store().len().unwrap_or(0),
+        2,
+        "append-only: two rows"
+    );
+    let check = |at| {
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER),
+                &DataClass::Medication,
+                &Purpose::Treatment,
+                at,
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        check(later + Duration::minutes(1)),
+        deny(DenyReason::Withdrawn { seq: wseq })
+    );
+    assert!(
+        check(AT + Duration::hours(1)).is_permit(),
+        "before the withdrawal the consent held"
+    );
     // Withdrawing twice, or withdrawing what was never granted, is refused.
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Withdraw, &r, later), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, later + Duration::minutes(5)), Err(ConsentError::Refused(_))));
+    assert!(matches!(
+        ledger.record(&bytes, ev, later + Duration::minutes(5)),
+        Err(ConsentError::Refused(_))
+    ));
     let other = w.record("c9", "p1", Pattern::AllMembers, vec![]);
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Withdraw, &other, later), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, later), Err(ConsentError::Refused(_))));
+    assert!(matches!(
+        ledger.record(&bytes, ev, later),
+        Err(ConsentError::Refused(_))
+    ));
 }
 
 #[test]
@@ -167,7 +308,10 @@ fn a_duplicate_grant_is_refused() {
     let r = w.record("c1", "p1", Pattern::AllMembers, vec![]);
     w.grant(&ledger, &r);
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Refused(_))));
+    assert!(matches!(
+        ledger.record(&bytes, ev, AT),
+        Err(ConsentError::Refused(_))
+    ));
 }
 
 #[test]
@@ -175,9 +319,19 @@ fn entered_in_error_refuses() {
     let w = World::new();
     let ledger = w.ledger(MemoryLedgerStore::new());
     w.grant(&ledger, &w.record("c1", "p1", Pattern::AllMembers, vec![]));
-    ledger.mark_entered_in_error("p1", "c1", "wrong patient at the desk", AT).unwrap();
+    ledger
+        .mark_entered_in_error("p1", "c1", "wrong patient at the desk", AT)
+        .unwrap();
     assert_eq!(
-        ledger.check("p1", &facility(MEMBER), &DataClass::Medication, &Purpose::Treatment, AT).unwrap(),
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER),
+                &DataClass::Medication,
+                &Purpose::Treatment,
+                AT
+            )
+            .unwrap(),
         deny(DenyReason::EnteredInError)
     );
 }
@@ -192,11 +346,24 @@ fn minors_need_a_representative_whose_authority_ends_at_majority() {
     alone.performer = Performer::Patient;
     alone.patient.jpki = w.adult.sign_id.clone();
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Grant, &alone, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Refused(_))), "a minor alone");
+    assert!(
+        matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Refused(_))),
+        "a minor alone"
+    );
 
     let r = w.child_record("k1", "child-1", birth);
     w.grant(&ledger, &r);
-    let check = |at| ledger.check("child-1", &facility(MEMBER), &DataClass::Medication, &Purpose::Treatment, at).unwrap();
+    let check = |at| {
+        ledger
+            .check(
+                "child-1",
+                &facility(MEMBER),
+                &DataClass::Medication,
+                &Purpose::Treatment,
+                at,
+            )
+            .unwrap()
+    };
     assert!(check(AT + Duration::days(30)).is_permit());
     assert_eq!(
         check(time::macros::datetime!(2027-06-01 09:00 +09:00)),
@@ -212,7 +379,10 @@ fn the_representative_must_sign_with_their_own_key() {
     // Signed by a stranger instead of the named parent.
     let (bytes, ev) = w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.stranger);
     let e = ledger.record(&bytes, ev, AT).unwrap_err();
-    assert!(matches!(e, ConsentError::Evidence(ref m) if m.contains("names")), "{e}");
+    assert!(
+        matches!(e, ConsentError::Evidence(ref m) if m.contains("names")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -227,19 +397,46 @@ fn authentication_assertion_evidence_with_domain_separation() {
     let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(w.adult.creds.auth_key.clone());
     use rsa::signature::{SignatureEncoding, Signer};
     let bare = key.sign(&bytes).to_vec();
-    let ev = kazasu_consent::evidence::assertion_evidence(&w.adult.creds.auth_certificate, &bare, &w.crls);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Evidence(_))));
+    let ev = kazasu_consent::evidence::assertion_evidence(
+        &w.adult.creds.auth_certificate,
+        &bare,
+        &w.crls,
+    );
+    assert!(matches!(
+        ledger.record(&bytes, ev, AT),
+        Err(ConsentError::Evidence(_))
+    ));
     // Without the CRLs of the time it cannot be verified offline.
     let (bytes, ev) = w.sign_assertion(&doc, &w.adult);
     let ev_no_crl = match ev.clone() {
-        kazasu_consent::Evidence::Assertion { certificate, signature, .. } => {
-            kazasu_consent::Evidence::Assertion { certificate, signature, crls: vec![] }
-        }
+        kazasu_consent::Evidence::Assertion {
+            certificate,
+            signature,
+            ..
+        } => kazasu_consent::Evidence::Assertion {
+            certificate,
+            signature,
+            crls: vec![],
+        },
         other => other,
     };
-    assert!(matches!(ledger.record(&bytes, ev_no_crl, AT), Err(ConsentError::Evidence(_))));
+    assert!(matches!(
+        ledger.record(&bytes, ev_no_crl, AT),
+        Err(ConsentError::Evidence(_))
+    ));
     ledger.record(&bytes, ev, AT).unwrap();
-    assert!(ledger.check("p1", &facility(MEMBER), &DataClass::Labs, &Purpose::Treatment, AT).unwrap().is_permit());
+    assert!(
+        ledger
+            .check(
+                "p1",
+                &facility(MEMBER),
+                &DataClass::Labs,
+                &Purpose::Treatment,
+                AT
+            )
+            .unwrap()
+            .is_permit()
+    );
 }
 
 #[test]
@@ -250,13 +447,22 @@ fn cms_evidence_must_carry_this_document_and_a_timestamp() {
     let other = w.record("c2", "p1", Pattern::AllMembers, vec![]);
     let (bytes, _) = w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.adult);
     let (_, other_ev) = w.sign_cms(&w.doc(Action::Grant, &other, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, other_ev, AT), Err(ConsentError::Evidence(_))));
+    assert!(matches!(
+        ledger.record(&bytes, other_ev, AT),
+        Err(ConsentError::Evidence(_))
+    ));
     // B-B (no timestamp) is refused.
-    let mut signer = kazasu_sign::SoftwareSigner::new(w.adult.creds.sign_certificate.clone(), w.adult.creds.sign_key.clone()).unwrap();
+    let mut signer = kazasu_sign::SoftwareSigner::new(
+        w.adult.creds.sign_certificate.clone(),
+        w.adult.creds.sign_key.clone(),
+    )
+    .unwrap();
     let mut o = kazasu_sign::cms::SignOptions::default();
     o.attached = true;
     let cms = kazasu_sign::cms::sign(&bytes, &mut signer, &o).unwrap();
-    let e = ledger.record(&bytes, kazasu_consent::Evidence::Cms { cms }, AT).unwrap_err();
+    let e = ledger
+        .record(&bytes, kazasu_consent::Evidence::Cms { cms }, AT)
+        .unwrap_err();
     assert!(e.to_string().contains("timestamp"), "{e}");
 }
 
@@ -274,25 +480,48 @@ fn reader_consent_lasts_24_hours_at_one_facility() {
     let r = defaults.consent("reader-1", NETWORK, patient, policy, AT);
     let (bytes, ev) = w.sign_assertion(&w.doc(Action::Grant, &r, AT), &w.adult);
     let seq = ledger.record(&bytes, ev, AT).unwrap();
-    let check = |f: &str, c: DataClass, at| ledger.check("p1", &facility(f), &c, &Purpose::Treatment, at).unwrap();
+    let check = |f: &str, c: DataClass, at| {
+        ledger
+            .check("p1", &facility(f), &c, &Purpose::Treatment, at)
+            .unwrap()
+    };
     assert_eq!(
         check(MEMBER, DataClass::Medication, AT + Duration::hours(23)),
-        Decision::Permit { seq, consent_id: "reader-1".into(), basis: Basis::ReaderConsent }
+        Decision::Permit {
+            seq,
+            consent_id: "reader-1".into(),
+            basis: Basis::ReaderConsent
+        }
     );
-    assert_eq!(check(MEMBER, DataClass::Medication, AT + Duration::hours(24)), deny(DenyReason::Expired));
-    assert_eq!(check(MEMBER2, DataClass::Medication, AT), deny(DenyReason::ActorNotCovered));
-    assert_eq!(check(MEMBER, DataClass::Surgery, AT), deny(DenyReason::ClassNotCovered));
+    assert_eq!(
+        check(MEMBER, DataClass::Medication, AT + Duration::hours(24)),
+        deny(DenyReason::Expired)
+    );
+    assert_eq!(
+        check(MEMBER2, DataClass::Medication, AT),
+        deny(DenyReason::ActorNotCovered)
+    );
+    assert_eq!(
+        check(MEMBER, DataClass::Surgery, AT),
+        deny(DenyReason::ClassNotCovered)
+    );
     // A reader consent cannot be stretched past 24 hours or to labs.
     let mut long = r.clone();
     long.id = "reader-2".into();
     long.period.end = Some(AT + Duration::hours(48));
     let (bytes, ev) = w.sign_assertion(&w.doc(Action::Grant, &long, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Invalid { .. })));
+    assert!(matches!(
+        ledger.record(&bytes, ev, AT),
+        Err(ConsentError::Invalid { .. })
+    ));
     let mut labs = r;
     labs.id = "reader-3".into();
     labs.classes.push(DataClass::Labs);
     let (bytes, ev) = w.sign_assertion(&w.doc(Action::Grant, &labs, AT), &w.adult);
-    assert!(matches!(ledger.record(&bytes, ev, AT), Err(ConsentError::Invalid { .. })));
+    assert!(matches!(
+        ledger.record(&bytes, ev, AT),
+        Err(ConsentError::Invalid { .. })
+    ));
 }
 
 #[test]
@@ -301,22 +530,61 @@ fn break_glass_needs_a_reason_and_is_recorded() {
     let ledger = w.ledger(MemoryLedgerStore::new());
     let er = clinician("hpki-er", NON_MEMBER);
     assert_eq!(
-        ledger.check("p1", &er, &DataClass::Medication, &Purpose::EmergencyTreatment, AT).unwrap(),
+        ledger
+            .check(
+                "p1",
+                &er,
+                &DataClass::Medication,
+                &Purpose::EmergencyTreatment,
+                AT
+            )
+            .unwrap(),
         deny(DenyReason::NoConsent)
     );
-    assert!(matches!(ledger.break_glass("p1", &er, &DataClass::Medication, "  ", AT), Err(ConsentError::Refused(_))));
-    assert!(matches!(ledger.break_glass("p1", &er, &DataClass::Medication, "urgent", AT), Err(ConsentError::Refused(_))));
-    assert_eq!(ledger.store().len().unwrap_or(9), 0, "refusals write nothing");
+    assert!(matches!(
+        ledger.break_glass("p1", &er, &DataClass::Medication, "  ", AT),
+        Err(ConsentError::Refused(_))
+    ));
+    assert!(matches!(
+        ledger.break_glass("p1", &er, &DataClass::Medication, "urgent", AT),
+        Err(ConsentError::Refused(_))
+    ));
+    assert_eq!(
+        ledger.store().len().unwrap_or(9),
+        0,
+        "refusals write nothing"
+    );
     let d = ledger
-        .break_glass("p1", &er, &DataClass::Medication, "unconscious patient, anaphylaxis suspected", AT)
+        .break_glass(
+            "p1",
+            &er,
+            &DataClass::Medication,
+            "unconscious patient, anaphylaxis suspected",
+            AT,
+        )
         .unwrap();
-    assert_eq!(d, Decision::Permit { seq: 0, consent_id: String::new(), basis: Basis::BreakGlass });
+    assert_eq!(
+        d,
+        Decision::Permit {
+            seq: 0,
+            consent_id: String::new(),
+            basis: Basis::BreakGlass
+        }
+    );
     let rows = ledger.store().rows_for_patient("p1").unwrap();
     assert_eq!(rows.len(), 1);
     assert!(String::from_utf8_lossy(&rows[0].body).contains("anaphylaxis"));
     // Break-glass does not become a consent.
     assert_eq!(
-        ledger.check("p1", &er, &DataClass::Medication, &Purpose::EmergencyTreatment, AT).unwrap(),
+        ledger
+            .check(
+                "p1",
+                &er,
+                &DataClass::Medication,
+                &Purpose::EmergencyTreatment,
+                AT
+            )
+            .unwrap(),
         deny(DenyReason::NoConsent)
     );
 }
@@ -335,7 +603,15 @@ fn networks_ask_each_other_by_pair_pseudonym() {
     dir_b.add_peer(c, PairKey::new(&key_bc).unwrap()).unwrap();
     let hid = b"opaque-healthcare-id-0001";
     dir_b.enrol("p1", hid).unwrap();
-    w.grant(&ledger_b, &w.record("c1", "p1", Pattern::Listed, vec![Grantee::Network(a.into()), Grantee::Facility(MEMBER.into())]));
+    w.grant(
+        &ledger_b,
+        &w.record(
+            "c1",
+            "p1",
+            Pattern::Listed,
+            vec![Grantee::Network(a.into()), Grantee::Facility(MEMBER.into())],
+        ),
+    );
 
     // A derives the same pseudonym on its side, with the pair key only.
     let p_a = pair_pseudonym(&PairKey::new(&key_ab).unwrap(), a, NETWORK, hid).unwrap();
@@ -350,20 +626,31 @@ fn networks_ask_each_other_by_pair_pseudonym() {
         class: DataClass::Medication,
         purpose: Purpose::Treatment,
     };
-    assert_eq!(dir_b.answer(&ledger_b, &q(a, p_a), AT).unwrap(), PeerAnswer::Permit { consent_id: "c1".into() });
+    assert_eq!(
+        dir_b.answer(&ledger_b, &q(a, p_a), AT).unwrap(),
+        PeerAnswer::Permit {
+            consent_id: "c1".into()
+        }
+    );
     assert_eq!(
         dir_b.answer(&ledger_b, &q(c, p_c), AT).unwrap(),
-        PeerAnswer::Deny { reason: DenyReason::ActorNotCovered },
+        PeerAnswer::Deny {
+            reason: DenyReason::ActorNotCovered
+        },
         "the consent does not name C"
     );
     assert_eq!(
         dir_b.answer(&ledger_b, &q(a, [0; 32]), AT).unwrap(),
-        PeerAnswer::Deny { reason: DenyReason::NoConsent }
+        PeerAnswer::Deny {
+            reason: DenyReason::NoConsent
+        }
     );
     // A's pseudonym presented as C's does not resolve.
     assert_eq!(
         dir_b.answer(&ledger_b, &q(c, p_a), AT).unwrap(),
-        PeerAnswer::Deny { reason: DenyReason::NoConsent }
+        PeerAnswer::Deny {
+            reason: DenyReason::NoConsent
+        }
     );
     assert!(dir_b.answer(&ledger_b, &q("net-unknown", p_a), AT).is_err());
     assert!(PairKey::new(&[1u8; 16]).is_err());

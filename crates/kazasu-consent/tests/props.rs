@@ -188,20 +188,35 @@ fn arb_json() -> impl Strategy<Value = serde_json::Value> {
         any::<bool>().prop_map(serde_json::Value::Bool),
         any::<i64>().prop_map(|n| serde_json::json!(n)),
         prop_oneof![
-            Just("Consent".to_owned()), Just("active".to_owned()), Just("patient-privacy".to_owned()),
-            Just(fhir::EXT_TERMS.to_owned()), Just(fhir::EXT_EVIDENCE.to_owned()), Just(fhir::CS_KIND.to_owned()),
-            Just("cms".to_owned()), Just("network".to_owned()), ".{0,12}",
-        ].prop_map(serde_json::Value::String),
+            Just("Consent".to_owned()),
+            Just("active".to_owned()),
+            Just("patient-privacy".to_owned()),
+            Just(fhir::EXT_TERMS.to_owned()),
+            Just(fhir::EXT_EVIDENCE.to_owned()),
+            Just(fhir::CS_KIND.to_owned()),
+            Just("cms".to_owned()),
+            Just("network".to_owned()),
+            ".{0,12}",
+        ]
+        .prop_map(serde_json::Value::String),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("resourceType".to_owned()), Just("status".to_owned()), Just("scope".to_owned()),
-                    Just("coding".to_owned()), Just("code".to_owned()), Just("extension".to_owned()),
-                    Just("url".to_owned()), Just("provision".to_owned()), Just("category".to_owned()),
-                    Just("identifier".to_owned()), Just("system".to_owned()), Just("value".to_owned()),
+                    Just("resourceType".to_owned()),
+                    Just("status".to_owned()),
+                    Just("scope".to_owned()),
+                    Just("coding".to_owned()),
+                    Just("code".to_owned()),
+                    Just("extension".to_owned()),
+                    Just("url".to_owned()),
+                    Just("provision".to_owned()),
+                    Just("category".to_owned()),
+                    Just("identifier".to_owned()),
+                    Just("system".to_owned()),
+                    Just("value".to_owned()),
                     "[a-zA-Z]{1,8}",
                 ],
                 inner,

@@ -234,7 +234,9 @@ fn consent_fhir(w: &mut World) -> Result<Outcome, Failure> {
     let outcome = format!(
         "Consent status {}, scope {}, {} bytes; re-imported: {}; provision: {}",
         resource["status"].as_str().unwrap_or("?"),
-        resource["scope"]["coding"][0]["code"].as_str().unwrap_or("?"),
+        resource["scope"]["coding"][0]["code"]
+            .as_str()
+            .unwrap_or("?"),
         bytes.len(),
         if same { "the same record" } else { "DIFFERENT" },
         resource["provision"]
@@ -305,7 +307,8 @@ fn tampered_row(w: &mut World) -> Result<Outcome, Failure> {
         ),
         None => "the edit was not found".into(),
     };
-    Ok(Outcome::new(ok, outcome).detail(json!({"before": clean, "tampered": report, "restored": restored})))
+    Ok(Outcome::new(ok, outcome)
+        .detail(json!({"before": clean, "tampered": report, "restored": restored})))
 }
 
 fn representative_for_child(w: &mut World) -> Result<Outcome, Failure> {
@@ -333,10 +336,7 @@ fn representative_for_child(w: &mut World) -> Result<Outcome, Failure> {
         .auth_certificate;
     let child_id =
         JpkiIdentity::of(&Certificate::from_der(&child_auth).map_err(failure)?).map_err(failure)?;
-    let card = w
-        .sandbox
-        .card(&parent, parent_spec)
-        .map_err(failure)?;
+    let card = w.sandbox.card(&parent, parent_spec).map_err(failure)?;
     let transport = Box::new(kazasu_virtual_card::VirtualTransport::new(card.card));
     let password = SignPassword::new(&parent.sign_password).map_err(failure)?;
     let mut signer = JpkiSigner::open(transport, password, LastTry::Refuse)?;

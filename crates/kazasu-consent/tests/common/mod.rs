@@ -11,7 +11,9 @@ use kazasu_pki::Certificate;
 use kazasu_sign::SoftwareSigner;
 use kazasu_sign::tsp::LocalTsa;
 use kazasu_virtual_card::pki::services::TestTsa;
-use kazasu_virtual_card::pki::{HolderCredentials, IssueSpec, PersonaBuilder, TestPki, fixture_key};
+use kazasu_virtual_card::pki::{
+    HolderCredentials, IssueSpec, PersonaBuilder, TestPki, fixture_key,
+};
 use rsa::pkcs1v15::SigningKey;
 use rsa::signature::{SignatureEncoding, Signer};
 use sha2::Sha256;
@@ -49,8 +51,10 @@ fn person(pki: &TestPki, seed: u64, slot: usize) -> Person {
         ..IssueSpec::default()
     };
     let creds = pki.issue(&persona, &spec).unwrap();
-    let sign_id = JpkiIdentity::of(&Certificate::from_der(&creds.sign_certificate).unwrap()).unwrap();
-    let auth_id = JpkiIdentity::of(&Certificate::from_der(&creds.auth_certificate).unwrap()).unwrap();
+    let sign_id =
+        JpkiIdentity::of(&Certificate::from_der(&creds.sign_certificate).unwrap()).unwrap();
+    let auth_id =
+        JpkiIdentity::of(&Certificate::from_der(&creds.auth_certificate).unwrap()).unwrap();
     Person {
         creds,
         sign_id,
@@ -64,8 +68,9 @@ impl World {
         let material = pki.verification_material(AT).unwrap();
         let tsa = TestTsa::new().unwrap();
         let tsa_root = tsa.root.clone();
-        let tsa = LocalTsa::new(SoftwareSigner::new(tsa.signer.certificate, tsa.signer.key).unwrap())
-            .with_clock(|| AT);
+        let tsa =
+            LocalTsa::new(SoftwareSigner::new(tsa.signer.certificate, tsa.signer.key).unwrap())
+                .with_clock(|| AT);
         Self {
             adult: person(&pki, 0, 0),
             parent: person(&pki, 1, 1),
@@ -99,7 +104,13 @@ impl World {
     }
 
     /// A network consent of the adult patient `patient`.
-    pub fn record(&self, id: &str, patient: &str, pattern: Pattern, grantees: Vec<Grantee>) -> ConsentRecord {
+    pub fn record(
+        &self,
+        id: &str,
+        patient: &str,
+        pattern: Pattern,
+        grantees: Vec<Grantee>,
+    ) -> ConsentRecord {
         ConsentRecord {
             id: id.into(),
             network: NETWORK.into(),
@@ -127,7 +138,12 @@ impl World {
 
     /// A child's consent given by the parent (CMS with the parent's signature key).
     pub fn child_record(&self, id: &str, patient: &str, birth: Date) -> ConsentRecord {
-        let mut r = self.record(id, patient, Pattern::Listed, vec![Grantee::Facility(MEMBER.into())]);
+        let mut r = self.record(
+            id,
+            patient,
+            Pattern::Listed,
+            vec![Grantee::Facility(MEMBER.into())],
+        );
         r.patient.jpki = self.child.auth_id.clone();
         r.patient.birth_date = birth;
         r.performer = Performer::Representative {
@@ -138,7 +154,12 @@ impl World {
         r
     }
 
-    pub fn doc(&self, action: Action, record: &ConsentRecord, at: OffsetDateTime) -> ConsentDocument {
+    pub fn doc(
+        &self,
+        action: Action,
+        record: &ConsentRecord,
+        at: OffsetDateTime,
+    ) -> ConsentDocument {
         ConsentDocument {
             action,
             at,
@@ -149,8 +170,11 @@ impl World {
 
     /// Signs with `who`'s JPKI signature key as CAdES B-T with the CRLs embedded.
     pub fn sign_cms(&self, doc: &ConsentDocument, who: &Person) -> (Vec<u8>, Evidence) {
-        let mut signer =
-            SoftwareSigner::new(who.creds.sign_certificate.clone(), who.creds.sign_key.clone()).unwrap();
+        let mut signer = SoftwareSigner::new(
+            who.creds.sign_certificate.clone(),
+            who.creds.sign_key.clone(),
+        )
+        .unwrap();
         sign_document(doc, &mut signer, &self.tsa, &self.crls).unwrap()
     }
 
