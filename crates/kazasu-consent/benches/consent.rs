@@ -57,7 +57,7 @@ fn setup() -> Setup {
 }
 
 fn record(s: &Setup, i: usize) -> ConsentRecord {
-    let (pattern, grantees, classes) = if i % 2 == 0 {
+    let (pattern, grantees, classes) = if i.is_multiple_of(2) {
         (
             Pattern::Listed,
             vec![Grantee::Facility(format!("fac-{}", i % FACILITIES))],
@@ -159,7 +159,7 @@ fn decisions(c: &mut Criterion) {
             let actor = Actor::Facility {
                 facility: format!("fac-{}", (x >> 20) % FACILITIES as u64),
             };
-            let class = &classes[((x >> 40) % 3) as usize];
+            let class = &classes[usize::try_from((x >> 40) % 3).unwrap()];
             black_box(
                 ledger
                     .check(&patient, &actor, class, &Purpose::Treatment, AT)

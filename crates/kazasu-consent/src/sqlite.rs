@@ -67,7 +67,10 @@ fn bytes(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
     })
 }
 
-fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, String, Vec<u8>)> {
+/// A row as read: seq, prev_hash, hash, patient, body.
+type RawRow = (i64, Vec<u8>, Vec<u8>, String, Vec<u8>);
+
+fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
         r.get(0)?,
         bytes(r, 1)?,
@@ -77,9 +80,7 @@ fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Vec<u8>, Vec<u8>, Str
     ))
 }
 
-fn to_row(
-    (seq, prev, hash, patient, body): (i64, Vec<u8>, Vec<u8>, String, Vec<u8>),
-) -> Result<LedgerRow, ConsentError> {
+fn to_row((seq, prev, hash, patient, body): RawRow) -> Result<LedgerRow, ConsentError> {
     Ok(LedgerRow {
         seq: u64::try_from(seq).map_err(|_| ConsentError::Store("negative seq".into()))?,
         prev_hash: hash32(prev)?,

@@ -174,7 +174,11 @@ fn a_forged_checkpoint_is_found() {
                 .unwrap(),
         )
         .unwrap();
-        for r in ledger.store().rows(0, (real[0].seq + 1) as usize).unwrap() {
+        for r in ledger
+            .store()
+            .rows(0, usize::try_from(real[0].seq + 1).unwrap())
+            .unwrap()
+        {
             other.store().append(&r).unwrap();
         }
         other.checkpoint(forged.at).unwrap().unwrap().signature

@@ -85,7 +85,7 @@ impl World {
     }
 
     pub fn verifier(&self) -> EvidenceVerifier {
-        EvidenceVerifier::new(&self.roots, &[self.tsa_root.clone()]).unwrap()
+        EvidenceVerifier::new(&self.roots, std::slice::from_ref(&self.tsa_root)).unwrap()
     }
 
     pub fn network_key() -> NetworkKey {
