@@ -6,6 +6,7 @@
 //! Exit codes: 0 done / permitted / intact; 1 refused / denied / broken; 2 usage or I/O.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use clap::{Args, Subcommand, ValueEnum};
 use kazasu_apdu::Transport;
@@ -212,6 +213,8 @@ pub(crate) struct TestNetwork {
     pub(crate) ledger: ConsentLedger<SqliteLedgerStore>,
     crls: Vec<Vec<u8>>,
     tsa: LocalTsa,
+    // The test TSA answers at the time of each act (the CLI and the demo run on a demo clock).
+    clock: Arc<Mutex<OffsetDateTime>>,
 }
 
 impl TestNetwork {
@@ -233,10 +236,14 @@ impl TestNetwork {
         )
         .map_err(fail)?;
         let signer = SoftwareSigner::new(tsa.signer.certificate, tsa.signer.key).map_err(fail)?;
+        let clock = Arc::new(Mutex::new(at));
+        let tsa_clock = clock.clone();
         Ok(Self {
             ledger,
             crls: material.crls,
-            tsa: LocalTsa::new(signer).with_clock(move || at),
+            tsa: LocalTsa::new(signer)
+                .with_clock(move || tsa_clock.lock().map(|t| *t).unwrap_or(at)),
+            clock,
         })
     }
 
@@ -247,6 +254,9 @@ impl TestNetwork {
         signer: &mut JpkiSigner,
         at: OffsetDateTime,
     ) -> Result<u64, Failure> {
+        if let Ok(mut t) = self.clock.lock() {
+            *t = doc.at;
+        }
         let (bytes, evidence) =
             sign_document(doc, signer, &self.tsa, &self.crls).map_err(refused)?;
         let seq = self.ledger.record(&bytes, evidence, at).map_err(refused)?;

@@ -23,6 +23,9 @@ use crate::ConsentError;
 use crate::document::ConsentDocument;
 use crate::model::JpkiIdentity;
 
+/// How far the proven time of a signature may be from the time the document states.
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(10);
+
 /// The label authentication-key consent signatures are made over.
 pub const ASSERTION_DOMAIN: &[u8] = b"kazasu-consent/v1/authentication-assertion\0";
 
@@ -155,6 +158,14 @@ impl EvidenceVerifier {
                     v => return refuse(format!("CMS signature: {v}")),
                 }
                 let at = report.signing_time.map(|t| t.time).unwrap_or(recorded_at);
+                // The timestamp proves when the signature existed: not before the act it states,
+                // and not after the network recorded it.
+                if at < document.at - CLOCK_SKEW || at > recorded_at + CLOCK_SKEW {
+                    return refuse(format!(
+                        "the timestamp ({at}) does not fit the document's time ({}) and the recording time ({recorded_at})",
+                        document.at
+                    ));
+                }
                 let signer = report
                     .signer
                     .ok_or_else(|| ConsentError::Evidence("no signer".into()))?;

@@ -655,3 +655,34 @@ fn networks_ask_each_other_by_pair_pseudonym() {
     assert!(dir_b.answer(&ledger_b, &q("net-unknown", p_a), AT).is_err());
     assert!(PairKey::new(&[1u8; 16]).is_err());
 }
+
+#[test]
+fn the_timestamp_must_fit_the_stated_and_recorded_times() {
+    let w = World::new();
+    let ledger = w.ledger(MemoryLedgerStore::new());
+    let r = w.record("c1", "p1", Pattern::AllMembers, vec![]);
+    let doc = w.doc(Action::Grant, &r, AT);
+    let (bytes, ev) = w.sign_cms(&doc, &w.adult);
+    // Recorded a day before the timestamp says the signature existed.
+    let e = ledger
+        .record(&bytes, ev.clone(), AT - Duration::days(1))
+        .unwrap_err();
+    assert!(e.to_string().contains("timestamp"), "{e}");
+    // A document claiming a later time than its timestamp proves.
+    let late = w.doc(Action::Grant, &r, AT + Duration::hours(3));
+    let bytes = late.to_canonical().unwrap();
+    *w.clock.lock().unwrap() = AT;
+    let mut signer = kazasu_sign::SoftwareSigner::new(
+        w.adult.creds.sign_certificate.clone(),
+        w.adult.creds.sign_key.clone(),
+    )
+    .unwrap();
+    let (_, ev_late) =
+        kazasu_consent::evidence::sign_document(&late, &mut signer, &w.tsa, &w.crls).unwrap();
+    assert!(
+        ledger
+            .record(&bytes, ev_late, AT + Duration::hours(4))
+            .is_err()
+    );
+    ledger.record(&doc.to_canonical().unwrap(), ev, AT).unwrap();
+}

@@ -38,6 +38,8 @@ pub struct World {
     pub crls: Vec<Vec<u8>>,
     pub tsa_root: Vec<u8>,
     pub tsa: LocalTsa,
+    /// The test TSA's clock: set to each document's time before it is signed.
+    pub clock: std::sync::Arc<std::sync::Mutex<OffsetDateTime>>,
     pub adult: Person,
     pub parent: Person,
     pub child: Person,
@@ -68,9 +70,11 @@ impl World {
         let material = pki.verification_material(AT).unwrap();
         let tsa = TestTsa::new().unwrap();
         let tsa_root = tsa.root.clone();
+        let clock = std::sync::Arc::new(std::sync::Mutex::new(AT));
+        let c = clock.clone();
         let tsa =
             LocalTsa::new(SoftwareSigner::new(tsa.signer.certificate, tsa.signer.key).unwrap())
-                .with_clock(|| AT);
+                .with_clock(move || *c.lock().unwrap());
         Self {
             adult: person(&pki, 0, 0),
             parent: person(&pki, 1, 1),
@@ -81,6 +85,7 @@ impl World {
             crls: material.crls,
             tsa_root,
             tsa,
+            clock,
         }
     }
 
@@ -170,6 +175,7 @@ impl World {
 
     /// Signs with `who`'s JPKI signature key as CAdES B-T with the CRLs embedded.
     pub fn sign_cms(&self, doc: &ConsentDocument, who: &Person) -> (Vec<u8>, Evidence) {
+        *self.clock.lock().unwrap() = doc.at;
         let mut signer = SoftwareSigner::new(
             who.creds.sign_certificate.clone(),
             who.creds.sign_key.clone(),
