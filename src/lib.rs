@@ -42,7 +42,7 @@ pub use kazasu_onshi as onshi;
 #[cfg(feature = "types")]
 pub use kazasu_types as types;
 
-#[cfg(feature = "sign")]
-pub use kazasu_sign as sign;
 #[cfg(feature = "consent")]
 pub use kazasu_consent as consent;
+#[cfg(feature = "sign")]
+pub use kazasu_sign as sign;
