@@ -350,11 +350,20 @@ impl<S: LedgerStore> ConsentLedger<S> {
         &self.verifier
     }
 
-    fn append_entry(&self, entry: &Entry, patient: &str) -> Result<u64, ConsentError> {
-        let _guard = self
-            .append
+    // One writer at a time: the checks an act needs (does the consent exist, is it active) and its
+    // append happen under this lock, so two concurrent grants of one id cannot both pass.
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, ()>, ConsentError> {
+        self.append
             .lock()
-            .map_err(|_| ConsentError::Store("poisoned".into()))?;
+            .map_err(|_| ConsentError::Store("poisoned".into()))
+    }
+
+    fn append_entry(
+        &self,
+        _writer: &std::sync::MutexGuard<'_, ()>,
+        entry: &Entry,
+        patient: &str,
+    ) -> Result<u64, ConsentError> {
         let body = serde_json::to_vec(entry).map_err(|e| ConsentError::Store(e.to_string()))?;
         let seq = self.store.len()?;
         let prev = match seq.checked_sub(1) {
@@ -395,6 +404,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
             )));
         }
         self.verifier.verify(&doc, document, &evidence, at)?;
+        let writer = self.writer()?;
         let patient = &doc.record.patient.network_id;
         let states = self.states(patient, at)?;
         let existing = states.get(&doc.record.id);
@@ -448,6 +458,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
         let text = String::from_utf8(document.to_vec())
             .map_err(|_| ConsentError::invalid("document", "not UTF-8"))?;
         self.append_entry(
+            &writer,
             &Entry {
                 recorded_at: at,
                 body: EntryBody::Act {
@@ -468,10 +479,12 @@ impl<S: LedgerStore> ConsentLedger<S> {
         at: OffsetDateTime,
     ) -> Result<u64, ConsentError> {
         text_field("reason", reason)?;
+        let writer = self.writer()?;
         if !self.states(patient, at)?.contains_key(consent_id) {
             return Err(ConsentError::Refused(format!("no consent {consent_id}")));
         }
         self.append_entry(
+            &writer,
             &Entry {
                 recorded_at: at,
                 body: EntryBody::EnteredInError {
@@ -659,7 +672,9 @@ impl<S: LedgerStore> ConsentLedger<S> {
             )));
         }
         text_field("reason", reason)?;
+        let writer = self.writer()?;
         let seq = self.append_entry(
+            &writer,
             &Entry {
                 recorded_at: at,
                 body: EntryBody::BreakGlass {
@@ -680,10 +695,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
 
     /// Signs the current head; returns the checkpoint (`None` when the ledger is empty).
     pub fn checkpoint(&self, at: OffsetDateTime) -> Result<Option<Checkpoint>, ConsentError> {
-        let _guard = self
-            .append
-            .lock()
-            .map_err(|_| ConsentError::Store("poisoned".into()))?;
+        let _writer = self.writer()?;
         let Some(seq) = self.store.len()?.checked_sub(1) else {
             return Ok(None);
         };

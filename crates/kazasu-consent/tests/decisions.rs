@@ -686,3 +686,22 @@ fn the_timestamp_must_fit_the_stated_and_recorded_times() {
     );
     ledger.record(&doc.to_canonical().unwrap(), ev, AT).unwrap();
 }
+
+#[test]
+fn concurrent_grants_of_one_consent_record_it_once() {
+    let w = World::new();
+    let ledger = w.ledger(MemoryLedgerStore::new());
+    let r = w.record("c1", "p1", Pattern::AllMembers, vec![]);
+    let signed: Vec<_> = (0..4)
+        .map(|_| w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.adult))
+        .collect();
+    let results: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = signed
+            .iter()
+            .map(|(bytes, ev)| s.spawn(|| ledger.record(bytes, ev.clone(), AT).is_ok()))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    assert_eq!(ledger.store().len().unwrap(), 1);
+}
