@@ -10,6 +10,8 @@
 #   - オンライン資格確認 files: xmllint (libxml2) checks that the answers `kazasu onshi serve` writes
 #     are well-formed XML in the encoding they declare (UTF-8 and Shift_JIS), and that the requests
 #     kazasu reads are too.
+#   - FHIR R4: fhir.resources (FHIR 4.0.1, in a throw-away venv) validates every Consent
+#     `kazasu consent export` writes and refuses broken ones (scripts/judges-fhir.sh).
 # Installs libxml2-utils when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,6 +98,7 @@ mkdir -p "$WORK/cms"
 scripts/judges-cms.sh "$KAZASU" "$WORK/cms"
 
 bash scripts/judges-pades.sh
+bash scripts/judges-fhir.sh "$KAZASU"
 
 bash scripts/judges-xades.sh
 

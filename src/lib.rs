@@ -14,6 +14,7 @@
 //! | `onshi` | [`onshi`] | `kazasu-onshi`: the オンライン資格確認 file interface (typed XML in UTF-8 and Shift_JIS) |
 //! | `types` | [`types`] | `kazasu-types`: the shared JPKI domain types (sex, eras, My Number, purposes, hashes, OIDs) |
 //! | `sign` | [`sign`] | `kazasu-sign`: CMS/CAdES signatures (B-B, B-T, B-LT) made through a signer trait, RFC 3161 timestamps, verification with one verdict per part |
+//! | `consent` | [`consent`] | `kazasu-consent`: patient consent to share records — JPKI-signed, hash-chained ledger with checkpoints, decisions, queries between networks, FHIR R4 `Consent` (add `sqlite` for its SQLite store) |
 //! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -41,5 +42,7 @@ pub use kazasu_onshi as onshi;
 #[cfg(feature = "types")]
 pub use kazasu_types as types;
 
+#[cfg(feature = "consent")]
+pub use kazasu_consent as consent;
 #[cfg(feature = "sign")]
 pub use kazasu_sign as sign;

@@ -4,6 +4,7 @@
 
 mod card;
 mod cert;
+mod consent_cmd;
 mod demo;
 mod eprescription_cmd;
 mod genuine;
@@ -77,6 +78,9 @@ enum Command {
     /// Verify an e-prescription or dispensing record: every signature part by part (exit 0 valid,
     /// 1 invalid or indeterminate, 2 unusable).
     VerifyEprescription(eprescription_cmd::VerifyArgs),
+    /// Patient consent to share records: sign, withdraw, decide, export as FHIR, audit the ledger.
+    #[command(subcommand)]
+    Consent(consent_cmd::ConsentCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
         Command::Ocsp(cmd) => ocsp_cmd::run(cmd),
         Command::SignEprescription(args) => eprescription_cmd::sign(&args),
         Command::VerifyEprescription(args) => eprescription_cmd::verify(&args),
+        Command::Consent(cmd) => consent_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

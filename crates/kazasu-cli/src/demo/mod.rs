@@ -1,10 +1,12 @@
 //! `kazasu demo`: the main job end to end — enrolment, eligibility, patient card, check-in — and the
-//! cases that must be refused, on the built-in virtual card (or a card in a reader).
+//! cases that must be refused, on the built-in virtual card (or a card in a reader); then patient
+//! consent to share records ([`consent_steps`]).
 //!
 //! The steps are data ([`steps::STEPS`]): each is a function over the shared [`World`] that says
 //! what it expected and what happened.
 
 mod qualification;
+mod consent_steps;
 mod steps;
 mod world;
 
@@ -94,7 +96,12 @@ pub(crate) fn run(args: DemoArgs) -> Result<(), Failure> {
     let at = parse_at(&args.at)?;
     let mut world = World::new(at, args.reader.clone())?;
     let mut reported = Vec::new();
-    for step in steps::STEPS.iter().chain(qualification::STEPS) {
+    // The qualification steps, then the consent steps, come after the others.
+    for step in steps::STEPS
+        .iter()
+        .chain(qualification::STEPS)
+        .chain(consent_steps::STEPS)
+    {
         let outcome = (step.run)(&mut world)?;
         reported.push(Reported {
             step: step.name,

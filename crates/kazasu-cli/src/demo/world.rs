@@ -48,6 +48,8 @@ pub(crate) struct World {
     pub(crate) first: Option<AuthAssertion>,
     /// The HPKI ↔ JPKI linkage world, made by its first step.
     pub(crate) link: Option<Box<super::qualification::LinkState>>,
+    /// The consent steps' network (made by the first of them).
+    pub(crate) consent: Option<super::consent_steps::ConsentDemo>,
 }
 
 pub(crate) const PATIENT_AGENCY: &str = "AGC0000000000001";
@@ -150,6 +152,7 @@ impl World {
             overlapping,
             first: None,
             link: None,
+            consent: None,
         })
     }
 
