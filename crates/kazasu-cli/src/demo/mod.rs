@@ -5,8 +5,8 @@
 //! The steps are data ([`steps::STEPS`]): each is a function over the shared [`World`] that says
 //! what it expected and what happened.
 
-mod qualification;
 mod consent_steps;
+mod qualification;
 mod steps;
 mod world;
 
