@@ -68,6 +68,29 @@ pub trait AccountStore: Send + Sync {
     ) -> Result<Option<Account>, AuthError>;
 }
 
+/// A shared store (several services, or a service and an administration tool) is a store.
+impl<T: AccountStore + ?Sized> AccountStore for Arc<T> {
+    fn create(
+        &self,
+        authentication: &CertificateId,
+        claim: &VerifiedClaim,
+    ) -> Result<Account, AuthError> {
+        (**self).create(authentication, claim)
+    }
+
+    fn find(&self, authentication: &CertificateId) -> Result<Option<Account>, AuthError> {
+        (**self).find(authentication)
+    }
+
+    fn rebind(
+        &self,
+        old: &CertificateId,
+        new: &CertificateId,
+    ) -> Result<Option<Account>, AuthError> {
+        (**self).rebind(old, new)
+    }
+}
+
 /// An in-memory [`AccountStore`].
 #[derive(Debug, Default)]
 pub struct MemoryAccountStore {
