@@ -245,4 +245,3 @@ impl From<kazasu_pki::Error> for AuthError {
 pub(crate) fn poisoned<T>(_: T) -> AuthError {
     AuthError::Store("a lock was poisoned".into())
 }
-

@@ -68,3 +68,8 @@ pub use ticket::{
 
 /// The `time` crate, whose types this API takes and returns.
 pub use time;
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

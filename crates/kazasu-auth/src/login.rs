@@ -211,7 +211,12 @@ impl CardLinks for MemoryCardLinks {
     }
 
     fn renewed_from(&self, renewed: &CertificateId) -> Result<Option<CertificateId>, AuthError> {
-        Ok(self.renewals.read().map_err(poisoned)?.get(renewed).cloned())
+        Ok(self
+            .renewals
+            .read()
+            .map_err(poisoned)?
+            .get(renewed)
+            .cloned())
     }
 }
 
@@ -285,8 +290,11 @@ impl<S: AccountStore> LoginService<S> {
     pub fn enrol(&self, enrolment: &Enrolment, at: OffsetDateTime) -> Result<Principal, AuthError> {
         let sign = &enrolment.signature_certificate;
         // Cheap field checks first: a relayed or stale message costs no RSA.
-        self.rp
-            .check_message(&enrolment.authentication.message, AssertionPurpose::Enrol, at)?;
+        self.rp.check_message(
+            &enrolment.authentication.message,
+            AssertionPurpose::Enrol,
+            at,
+        )?;
         let sign_id = self
             .rp
             .verifier()
@@ -304,11 +312,9 @@ impl<S: AccountStore> LoginService<S> {
                 reason: e.to_string(),
             })?
             .ok_or(AuthError::NoPersonalData)?;
-        let auth = self.rp.verify_bound(
-            &enrolment.authentication,
-            AssertionPurpose::Enrol,
-            at,
-        )?;
+        let auth = self
+            .rp
+            .verify_bound(&enrolment.authentication, AssertionPurpose::Enrol, at)?;
         if self.links.authentication_for(&sign_id)? != Some(auth.id.clone()) {
             return Err(AuthError::NotSameCard);
         }

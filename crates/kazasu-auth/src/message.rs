@@ -347,7 +347,10 @@ mod tests {
         assert_eq!(BoundMessage::parse(&b), Err(Malformed::NotBoundAssertion));
         let mut b = good.clone();
         b[23] = 2;
-        assert_eq!(BoundMessage::parse(&b), Err(Malformed::UnsupportedVersion(2)));
+        assert_eq!(
+            BoundMessage::parse(&b),
+            Err(Malformed::UnsupportedVersion(2))
+        );
         let mut b = good.clone();
         b[24] = 0;
         assert_eq!(BoundMessage::parse(&b), Err(Malformed::UnknownPurpose(0)));
@@ -362,11 +365,23 @@ mod tests {
         b[33] = 8;
         assert!(BoundMessage::parse(&b).is_err());
         assert!(matches!(
-            BoundMessage::new("a b", "o", AssertionPurpose::Login, &[0; 16], OffsetDateTime::UNIX_EPOCH),
+            BoundMessage::new(
+                "a b",
+                "o",
+                AssertionPurpose::Login,
+                &[0; 16],
+                OffsetDateTime::UNIX_EPOCH
+            ),
             Err(AuthError::Malformed(Malformed::FieldCharacters { .. }))
         ));
         assert!(matches!(
-            BoundMessage::new("a", "o", AssertionPurpose::Login, &[0; 15], OffsetDateTime::UNIX_EPOCH),
+            BoundMessage::new(
+                "a",
+                "o",
+                AssertionPurpose::Login,
+                &[0; 15],
+                OffsetDateTime::UNIX_EPOCH
+            ),
             Err(AuthError::Malformed(Malformed::NonceLength(15)))
         ));
     }

@@ -204,7 +204,9 @@ impl RelyingParty {
             Presented::Legacy(a) => match self.legacy {
                 LegacyForm::Refuse => Err(AuthError::LegacyRefused),
                 LegacyForm::Accept => {
-                    let v = self.verifier.verify_assertion(a, self.nonces.as_ref(), at)?;
+                    let v = self
+                        .verifier
+                        .verify_assertion(a, self.nonces.as_ref(), at)?;
                     Ok(Verified {
                         id: v.id,
                         identity: v.identity,

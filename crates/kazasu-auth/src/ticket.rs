@@ -99,10 +99,14 @@ impl TicketStore for MemoryTicketStore {
             event: event.to_owned(),
             holder: holder.clone(),
         };
-        inner.by_holder.entry(holder.clone()).or_default().push(Slot {
-            ticket: ticket.clone(),
-            admitted: None,
-        });
+        inner
+            .by_holder
+            .entry(holder.clone())
+            .or_default()
+            .push(Slot {
+                ticket: ticket.clone(),
+                admitted: None,
+            });
         Ok(ticket)
     }
 
@@ -377,7 +381,10 @@ impl OfflineGate {
             at,
         };
         admitted.insert(verified.id, admission.clone());
-        self.pending.lock().map_err(poisoned)?.push(admission.clone());
+        self.pending
+            .lock()
+            .map_err(poisoned)?
+            .push(admission.clone());
         Ok(admission)
     }
 

@@ -4,9 +4,7 @@
 mod common;
 
 use common::{ORIGIN, RP, World, at, nonces};
-use kazasu_auth::{
-    AssertionPurpose, AuthError, BoundAssertion, LegacyForm, Malformed, Presented,
-};
+use kazasu_auth::{AssertionPurpose, AuthError, BoundAssertion, LegacyForm, Malformed, Presented};
 use kazasu_pki::time::Duration;
 use kazasu_pki::{AuthAssertion, Rejection, Verifier};
 
@@ -79,7 +77,11 @@ fn another_purpose_is_refused() {
     let rp = w.rp(&[]);
     let nonce = rp.issue_nonce(at()).unwrap();
     let a = alice.assert(AssertionPurpose::Consent, &nonce, at());
-    for asked in [AssertionPurpose::Login, AssertionPurpose::Ticket, AssertionPurpose::Enrol] {
+    for asked in [
+        AssertionPurpose::Login,
+        AssertionPurpose::Ticket,
+        AssertionPurpose::Enrol,
+    ] {
         assert_eq!(
             rp.verify_bound(&a, asked, at()).unwrap_err(),
             AuthError::WrongPurpose {
@@ -98,17 +100,28 @@ fn stale_and_future_issue_times_are_refused_within_the_skew_accepted() {
     let nonce = rp.issue_nonce(at()).unwrap();
     let old = alice.assert(AssertionPurpose::Login, &nonce, at() - Duration::minutes(6));
     assert!(matches!(
-        rp.verify_bound(&old, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&old, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::Stale { .. }
     ));
-    let future = alice.assert(AssertionPurpose::Login, &nonce, at() + Duration::seconds(31));
+    let future = alice.assert(
+        AssertionPurpose::Login,
+        &nonce,
+        at() + Duration::seconds(31),
+    );
     assert!(matches!(
-        rp.verify_bound(&future, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&future, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::FromTheFuture { .. }
     ));
     // A client clock 30 s ahead is inside the default skew.
-    let ahead = alice.assert(AssertionPurpose::Login, &nonce, at() + Duration::seconds(30));
-    rp.verify_bound(&ahead, AssertionPurpose::Login, at()).unwrap();
+    let ahead = alice.assert(
+        AssertionPurpose::Login,
+        &nonce,
+        at() + Duration::seconds(30),
+    );
+    rp.verify_bound(&ahead, AssertionPurpose::Login, at())
+        .unwrap();
 }
 
 #[test]
@@ -118,7 +131,8 @@ fn nonces_not_issued_here_or_expired_are_refused() {
     let rp = w.rp(&[]);
     let a = alice.assert(AssertionPurpose::Login, &[9u8; 32], at());
     assert_eq!(
-        rp.verify_bound(&a, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::NonceUnknown
     );
     // Another relying party's nonce store does not know ours.
@@ -126,7 +140,8 @@ fn nonces_not_issued_here_or_expired_are_refused() {
     let theirs = other.issue_nonce(at()).unwrap();
     let a = alice.assert(AssertionPurpose::Login, &theirs, at());
     assert_eq!(
-        rp.verify_bound(&a, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::NonceUnknown
     );
     // Expired: the nonce lives 5 minutes; the message is fresh (4 minutes old is within max age).
@@ -135,7 +150,8 @@ fn nonces_not_issued_here_or_expired_are_refused() {
     let later = at() + Duration::minutes(6);
     let a = alice.assert(AssertionPurpose::Login, &nonce, later);
     assert!(matches!(
-        rp.verify_bound(&a, AssertionPurpose::Login, later).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, later)
+            .unwrap_err(),
         AuthError::NonceExpired { .. }
     ));
 }
@@ -152,24 +168,28 @@ fn bad_signatures_are_refused() {
     let mut forged = good.clone();
     forged.signature = bob.auth_sign(&good.message);
     assert_eq!(
-        rp.verify_bound(&forged, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&forged, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::BadSignature
     );
     // The signature of a bare challenge does not stand for the bound message.
     let mut bare = good.clone();
     bare.signature = alice.auth_sign(&nonce);
     assert_eq!(
-        rp.verify_bound(&bare, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&bare, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::BadSignature
     );
     // Signed with the signature key instead of the authentication key.
     let mut sign_key = good.clone();
     sign_key.signature = alice.sign_sign(&good.message);
     assert_eq!(
-        rp.verify_bound(&sign_key, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&sign_key, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::BadSignature
     );
-    rp.verify_bound(&good, AssertionPurpose::Login, at()).unwrap();
+    rp.verify_bound(&good, AssertionPurpose::Login, at())
+        .unwrap();
 }
 
 #[test]
@@ -180,15 +200,21 @@ fn certificates_that_do_not_validate_are_refused() {
     let rp = w.rp(&[&alice]);
     let nonce = rp.issue_nonce(at()).unwrap();
     let a = alice.assert(AssertionPurpose::Login, &nonce, at());
-    let err = rp.verify_bound(&a, AssertionPurpose::Login, at()).unwrap_err();
-    assert!(matches!(err, AuthError::Certificate(Rejection::Revoked { .. })), "{err:?}");
+    let err = rp
+        .verify_bound(&a, AssertionPurpose::Login, at())
+        .unwrap_err();
+    assert!(
+        matches!(err, AuthError::Certificate(Rejection::Revoked { .. })),
+        "{err:?}"
+    );
     assert_eq!(err.code(), "revoked");
     // Another trust anchor set (the real J-LIS roots): the test PKI's certificate is untrusted.
     let rp = w.rp_with(RP, ORIGIN, Verifier::jlis().unwrap(), nonces());
     let nonce = rp.issue_nonce(at()).unwrap();
     let a = alice.assert(AssertionPurpose::Login, &nonce, at());
     assert!(matches!(
-        rp.verify_bound(&a, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::Certificate(_)
     ));
     // A signature certificate is not an authentication certificate.
@@ -197,7 +223,8 @@ fn certificates_that_do_not_validate_are_refused() {
     let bytes = alice.assert(AssertionPurpose::Login, &nonce, at()).message;
     let as_sign = BoundAssertion::new(alice.sign.clone(), bytes.clone(), alice.sign_sign(&bytes));
     assert!(matches!(
-        rp.verify_bound(&as_sign, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&as_sign, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::Certificate(_)
     ));
     // After the certificate expired.
@@ -205,7 +232,8 @@ fn certificates_that_do_not_validate_are_refused() {
     let nonce = rp.issue_nonce(late).unwrap();
     let a = alice.assert(AssertionPurpose::Login, &nonce, late);
     assert!(matches!(
-        rp.verify_bound(&a, AssertionPurpose::Login, late).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, late)
+            .unwrap_err(),
         AuthError::Certificate(Rejection::Expired { .. })
     ));
 }
@@ -220,13 +248,19 @@ fn malformed_bytes_are_refused_with_the_reason() {
     a.message.push(0);
     a.signature = alice.auth_sign(&a.message);
     assert_eq!(
-        rp.verify_bound(&a, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&a, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::Malformed(Malformed::TrailingBytes(1))
     );
     // A bare challenge sent as if it were a bound message.
-    let bare = kazasu_auth::BoundAssertion::new(alice.auth.clone(), nonce.clone(), alice.auth_sign(&nonce));
+    let bare = kazasu_auth::BoundAssertion::new(
+        alice.auth.clone(),
+        nonce.clone(),
+        alice.auth_sign(&nonce),
+    );
     assert_eq!(
-        rp.verify_bound(&bare, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify_bound(&bare, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::Malformed(Malformed::NotBoundAssertion)
     );
 }
@@ -243,7 +277,8 @@ fn the_old_bare_challenge_form_only_behind_the_option() {
         alice.auth_sign(&challenge),
     ));
     assert_eq!(
-        rp.verify(&legacy, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify(&legacy, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::LegacyRefused
     );
     let rp = rp.accept_legacy(LegacyForm::Accept);
@@ -252,7 +287,8 @@ fn the_old_bare_challenge_form_only_behind_the_option() {
     assert!(v.message.is_none());
     // Still single use.
     assert_eq!(
-        rp.verify(&legacy, AssertionPurpose::Login, at()).unwrap_err(),
+        rp.verify(&legacy, AssertionPurpose::Login, at())
+            .unwrap_err(),
         AuthError::NonceReplayed
     );
 }

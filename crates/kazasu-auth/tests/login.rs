@@ -27,9 +27,15 @@ fn enrolment<S: AccountStore>(s: &LoginService<S>, h: &Holder) -> Enrolment {
     }
 }
 
-fn login<S: AccountStore>(s: &LoginService<S>, h: &Holder) -> Result<kazasu_auth::Principal, AuthError> {
+fn login<S: AccountStore>(
+    s: &LoginService<S>,
+    h: &Holder,
+) -> Result<kazasu_auth::Principal, AuthError> {
     let nonce = s.relying_party().issue_nonce(at()).unwrap();
-    s.login(&Presented::Bound(h.assert(AssertionPurpose::Login, &nonce, at())), at())
+    s.login(
+        &Presented::Bound(h.assert(AssertionPurpose::Login, &nonce, at())),
+        at(),
+    )
 }
 
 fn linked(holders: &[&Holder]) -> Arc<MemoryCardLinks> {
@@ -109,7 +115,10 @@ fn enrolment_needs_the_signature_key_over_the_same_message_and_the_enrol_purpose
     let mut e = enrolment(&s, &alice);
     e.signature_certificate = alice.auth.clone();
     e.signature = alice.auth_sign(&e.authentication.message);
-    assert!(matches!(s.enrol(&e, at()).unwrap_err(), AuthError::Certificate(_)));
+    assert!(matches!(
+        s.enrol(&e, at()).unwrap_err(),
+        AuthError::Certificate(_)
+    ));
 }
 
 #[test]
@@ -165,7 +174,11 @@ fn a_revoked_certificate_is_refused_at_login_and_at_enrolment() {
     ok.enrol(&enrolment(&ok, &alice), at()).unwrap();
     // The same account store behind a relying party whose CRLs revoke Alice's certificates.
     let revoked = LoginService::new(w.rp(&[&alice]), store.clone(), links);
-    let unused = LoginService::new(w.rp(&[&alice]), MemoryAccountStore::new(), linked(&[&alice]));
+    let unused = LoginService::new(
+        w.rp(&[&alice]),
+        MemoryAccountStore::new(),
+        linked(&[&alice]),
+    );
     assert!(matches!(
         unused.enrol(&enrolment(&unused, &alice), at()).unwrap_err(),
         AuthError::Certificate(Rejection::Revoked { .. })

@@ -76,14 +76,24 @@ fn signed() -> &'static Signed {
         let nonce = store.issue(at()).unwrap();
         let assertion = alice.assert(AssertionPurpose::Login, &nonce, at());
         let message = BoundMessage::parse(&assertion.message).unwrap();
-        Signed { world, alice, store, message, assertion }
+        Signed {
+            world,
+            alice,
+            store,
+            message,
+            assertion,
+        }
     })
 }
 
 /// A relying party that expects exactly `m` (its id, origin) and shares the signed nonce store.
 fn rp_expecting(s: &Signed, m: &BoundMessage) -> RelyingParty {
-    s.world
-        .rp_with(m.rp_id(), m.origin(), s.world.verifier(&[]), s.store.clone())
+    s.world.rp_with(
+        m.rp_id(),
+        m.origin(),
+        s.world.verifier(&[]),
+        s.store.clone(),
+    )
 }
 
 #[derive(Clone, Debug)]

@@ -19,7 +19,11 @@ const EVENT: &str = "budokan-2026-01-01";
 fn buy(office: &BoxOffice<MemoryTicketStore>, h: &Holder, event: &str) -> Ticket {
     let nonce = office.relying_party().issue_nonce(at()).unwrap();
     office
-        .purchase(&h.assert(AssertionPurpose::Purchase, &nonce, at()), event, at())
+        .purchase(
+            &h.assert(AssertionPurpose::Purchase, &nonce, at()),
+            event,
+            at(),
+        )
         .unwrap()
 }
 
@@ -55,7 +59,10 @@ fn admitted_once_then_a_second_touch_is_refused() {
     assert_eq!(ticket.holder, alice.auth_id());
     let gate = Gate::new("east-1", EVENT, w.rp(&[]), v.store.clone());
     let admission = touch(&gate, &alice).unwrap();
-    assert_eq!((admission.ticket, admission.gate.as_str()), (ticket.clone(), "east-1"));
+    assert_eq!(
+        (admission.ticket, admission.gate.as_str()),
+        (ticket.clone(), "east-1")
+    );
     let err = touch(&gate, &alice).unwrap_err();
     assert_eq!(
         err,
@@ -69,7 +76,11 @@ fn admitted_once_then_a_second_touch_is_refused() {
     let nonce = v.office.relying_party().issue_nonce(at()).unwrap();
     assert_eq!(
         v.office
-            .purchase(&alice.assert(AssertionPurpose::Purchase, &nonce, at()), EVENT, at())
+            .purchase(
+                &alice.assert(AssertionPurpose::Purchase, &nonce, at()),
+                EVENT,
+                at()
+            )
             .unwrap_err(),
         AuthError::AlreadyHasTicket
     );
@@ -173,7 +184,10 @@ fn an_offline_gate_admits_from_its_snapshot_once_and_refuses_what_it_cannot_know
         offline_touch(&gate, &bob).unwrap_err(),
         AuthError::Certificate(Rejection::Revoked { .. })
     ));
-    assert_eq!(offline_touch(&gate, &carol).unwrap_err(), AuthError::NoTicket);
+    assert_eq!(
+        offline_touch(&gate, &carol).unwrap_err(),
+        AuthError::NoTicket
+    );
     assert_eq!(gate.pending().unwrap().len(), 1);
 }
 

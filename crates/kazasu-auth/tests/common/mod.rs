@@ -6,7 +6,9 @@ use std::sync::Arc;
 use kazasu_auth::time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 use kazasu_auth::{AssertionPurpose, BoundAssertion, BoundMessage, RelyingParty};
 use kazasu_pki::time::Duration;
-use kazasu_pki::{Certificate, CertificateId, Crl, CrlSet, MemoryChallengeStore, TrustStore, Verifier};
+use kazasu_pki::{
+    Certificate, CertificateId, Crl, CrlSet, MemoryChallengeStore, TrustStore, Verifier,
+};
 use kazasu_virtual_card::pki::{
     CrlSpec, Generation, HolderCredentials, IssueSpec, Persona, PersonaBuilder,
     Purpose as VcPurpose, RevokedEntry, SignatureAlgorithm, TestPki,
@@ -134,10 +136,8 @@ impl World {
                             VcPurpose::Authentication => &h.creds.auth_serial,
                             _ => &h.creds.sign_serial,
                         };
-                        spec = spec.revoke(RevokedEntry::from_bytes(
-                            serial,
-                            at() - Duration::days(1),
-                        ));
+                        spec =
+                            spec.revoke(RevokedEntry::from_bytes(serial, at() - Duration::days(1)));
                     }
                 }
                 set.add(Crl::from_der_vec(self.pki.crl(p, g, &spec).unwrap()).unwrap());
