@@ -165,6 +165,13 @@ impl RelyingParty {
         self
     }
 
+    /// Replaces the nonce store (e.g. by one shared between instances).
+    #[must_use]
+    pub fn with_nonces(mut self, nonces: Arc<dyn ChallengeStore>) -> Self {
+        self.nonces = nonces;
+        self
+    }
+
     /// Replaces the verifier (an offline gate swaps in its CRL snapshot).
     #[must_use]
     pub fn with_verifier(mut self, verifier: Verifier) -> Self {
@@ -225,11 +232,25 @@ impl RelyingParty {
         purpose: AssertionPurpose,
         at: OffsetDateTime,
     ) -> Result<Verified, AuthError> {
+        self.verify_bound_with_path_at(assertion, purpose, at, at)
+    }
+
+    /// [`RelyingParty::verify_bound`], with the certificate path validated at `path_at` instead of
+    /// `at` (the message, its issue time and the nonce are still judged at `at`). For rules that
+    /// look at a certificate as it was at an earlier time — e.g. a grace period after expiry, where
+    /// the path must have held on the certificate's last valid second.
+    pub fn verify_bound_with_path_at(
+        &self,
+        assertion: &BoundAssertion,
+        purpose: AssertionPurpose,
+        at: OffsetDateTime,
+        path_at: OffsetDateTime,
+    ) -> Result<Verified, AuthError> {
         let message = self.check_message(&assertion.message, purpose, at)?;
         self.nonces.check(message.nonce(), at)?;
-        let path = self
-            .verifier
-            .validate(&assertion.certificate, Purpose::Authentication, at)?;
+        let path =
+            self.verifier
+                .validate(&assertion.certificate, Purpose::Authentication, path_at)?;
         assertion.certificate.verify_message(
             HashAlgorithm::Sha256,
             &assertion.message,

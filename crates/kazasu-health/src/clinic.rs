@@ -1,6 +1,7 @@
 //! The clinic terminal's side: the card at the reader answers the service's challenge.
 
 use kazasu_apdu::Transport;
+use kazasu_auth::{BoundAssertion, BoundMessage};
 use kazasu_card::cvc::GenuinenessReport;
 use kazasu_card::{AuthPin, HashAlgorithm, Jpki, LastTry, SignPassword};
 use kazasu_pki::{AuthAssertion, Certificate};
@@ -126,6 +127,31 @@ pub fn present_card<T: Transport>(
         }
     };
     Ok((presentation, jpki.session().stats()))
+}
+
+/// The client side of a bound assertion: reads the authentication certificate and has the card's
+/// authentication key sign `message` (PKCS#1 v1.5 over its SHA-256 DigestInfo), through the
+/// lockout guard. Smartphone tokens, whose authentication certificate is readable only after the
+/// PIN, get the PIN first; a card gets it with the signature.
+pub fn present_bound<T: Transport>(
+    transport: T,
+    message: &BoundMessage,
+    pin: &AuthPin,
+    last_try: LastTry,
+) -> Result<(BoundAssertion, kazasu_apdu::ExchangeStats), HealthError> {
+    let mut jpki = Jpki::open(transport)?;
+    if jpki.token_kind()?.auth_certificate_needs_pin() {
+        jpki.verify_auth_pin(pin, last_try)?;
+    }
+    let der = jpki.read_auth_certificate()?.into_der();
+    let certificate = Certificate::from_der(&der)?;
+    let bytes = message.encode();
+    let signature =
+        jpki.sign_message_with_auth_key(pin, HashAlgorithm::Sha256, &bytes, last_try)?;
+    Ok((
+        BoundAssertion::new(certificate, bytes, signature.into_bytes()),
+        jpki.session().stats(),
+    ))
 }
 
 /// Proves the card is the holder's: in one card session, reads both certificates and signs
