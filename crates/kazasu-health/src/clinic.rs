@@ -3,7 +3,7 @@
 use kazasu_apdu::Transport;
 use kazasu_auth::{BoundAssertion, BoundMessage};
 use kazasu_card::cvc::GenuinenessReport;
-use kazasu_card::{AuthPin, HashAlgorithm, Jpki, LastTry, SignPassword};
+use kazasu_card::{AuthPin, DigestInfo, HashAlgorithm, Jpki, LastTry, SignPassword};
 use kazasu_pki::{AuthAssertion, Certificate};
 use time::OffsetDateTime;
 
@@ -131,8 +131,8 @@ pub fn present_card<T: Transport>(
 
 /// The client side of a bound assertion: reads the authentication certificate and has the card's
 /// authentication key sign `message` (PKCS#1 v1.5 over its SHA-256 DigestInfo), through the
-/// lockout guard. Smartphone tokens, whose authentication certificate is readable only after the
-/// PIN, get the PIN first; a card gets it with the signature.
+/// lockout guard, in the order the token needs ([`Jpki::authenticate`]: smartphone tokens, whose
+/// authentication certificate is readable only after the PIN, get the PIN first).
 pub fn present_bound<T: Transport>(
     transport: T,
     message: &BoundMessage,
@@ -140,16 +140,12 @@ pub fn present_bound<T: Transport>(
     last_try: LastTry,
 ) -> Result<(BoundAssertion, kazasu_apdu::ExchangeStats), HealthError> {
     let mut jpki = Jpki::open(transport)?;
-    if jpki.token_kind()?.auth_certificate_needs_pin() {
-        jpki.verify_auth_pin(pin, last_try)?;
-    }
-    let der = jpki.read_auth_certificate()?.into_der();
-    let certificate = Certificate::from_der(&der)?;
     let bytes = message.encode();
-    let signature =
-        jpki.sign_message_with_auth_key(pin, HashAlgorithm::Sha256, &bytes, last_try)?;
+    let digest_info = DigestInfo::of_message(HashAlgorithm::Sha256, &bytes);
+    let done = jpki.authenticate(pin, &digest_info, last_try)?;
+    let certificate = Certificate::from_der(done.certificate.as_der())?;
     Ok((
-        BoundAssertion::new(certificate, bytes, signature.into_bytes()),
+        BoundAssertion::new(certificate, bytes, done.signature.into_bytes()),
         jpki.session().stats(),
     ))
 }
