@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 refused by the card or a guard (or verification failed), 2 usage or I/O error.
 
+mod auth;
 mod card;
 mod cert;
 mod demo;
@@ -35,6 +36,9 @@ enum Command {
     /// The main job end to end on the built-in virtual card: enrolment, eligibility, patient card,
     /// check-in, and the cases that must be refused.
     Demo(demo::DemoArgs),
+    /// The relying-party side beyond the clinic: bound assertions, login, e-tickets (`auth demo`).
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// My Number Card and HPKI card (`card hpki …`) operations (the built-in virtual cards unless
     /// --reader is given).
     #[command(subcommand)]
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
         Command::Hpki(cmd) => hpki::run(cmd),
         Command::Signature(cmd) => signature::run(cmd),
         Command::Demo(args) => demo::run(args),
+        Command::Auth(cmd) => auth::run(cmd),
         Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),

@@ -426,3 +426,34 @@ fn hpki_linkage_commands_apply_issue_sign_in_and_suspend() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("K4023"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn auth_demo_binds_logs_in_admits_once_and_refuses_relays() {
+    let out = kazasu(&["auth", "demo", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["token"], "My Number Card");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 10);
+    let outcome = |i: usize| steps[i]["outcome"].as_str().unwrap().to_owned();
+    assert!(outcome(2).contains("nonce_replayed"), "{}", outcome(2));
+    assert!(outcome(3).contains("wrong_relying_party"), "{}", outcome(3));
+    assert!(outcome(4).contains("wrong_purpose"), "{}", outcome(4));
+    assert!(outcome(7).contains("already_admitted"), "{}", outcome(7));
+    assert!(outcome(9).contains("revoked"), "{}", outcome(9));
+}
+
+#[test]
+fn auth_demo_runs_on_each_smartphone_token() {
+    for (token, name) in [
+        ("android", "Android smartphone certificate"),
+        ("iphone", "iPhone smartphone certificate"),
+    ] {
+        let out = kazasu(&["auth", "demo", "--json", "--token", token], None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["token"], name);
+    }
+}
