@@ -233,6 +233,16 @@ impl<S: TicketStore> Gate<S> {
         &self.rp
     }
 
+    /// The gate's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The event it admits to.
+    pub fn event(&self) -> &str {
+        &self.event
+    }
+
     /// Verifies the touch and admits the card's ticket for this gate's event.
     pub fn check(
         &self,

@@ -27,6 +27,9 @@ use crate::Failure;
 pub(crate) enum AuthCommand {
     /// Bound assertions, login and an e-ticket end to end, with the refusals that must happen.
     Demo(DemoArgs),
+    /// An example relying-party HTTP server (test PKI, seed-0 card links, in-memory stores) for
+    /// `kazasu login --server` and `kazasu gate --server`.
+    Serve(crate::auth_http::ServeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -441,6 +444,7 @@ fn run_demo(w: &World) -> Result<(Vec<Step>, TokenKind), Failure> {
 pub(crate) fn run(cmd: AuthCommand) -> Result<(), Failure> {
     match cmd {
         AuthCommand::Demo(args) => demo(&args),
+        AuthCommand::Serve(args) => crate::auth_http::serve(&args),
     }
 }
 
