@@ -30,6 +30,9 @@ pub(crate) enum AuthCommand {
     /// An example relying-party HTTP server (test PKI, seed-0 card links, in-memory stores) for
     /// `kazasu login --server` and `kazasu gate --server`.
     Serve(crate::auth_http::ServeArgs),
+    /// A loopback load run of a `kazasu auth serve` gate: holders of the test PKI (software keys)
+    /// buy tickets, then their signed touches are sent concurrently and timed.
+    Load(crate::auth_http::LoadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -445,6 +448,7 @@ pub(crate) fn run(cmd: AuthCommand) -> Result<(), Failure> {
     match cmd {
         AuthCommand::Demo(args) => demo(&args),
         AuthCommand::Serve(args) => crate::auth_http::serve(&args),
+        AuthCommand::Load(args) => crate::auth_http::load(&args),
     }
 }
 

@@ -442,3 +442,143 @@ pub(crate) fn gate_cmd(args: &GateArgs) -> Result<(), Failure> {
     let (status, v) = client.post(&path, &body)?;
     answer(status, &v)
 }
+
+#[derive(Args, Debug)]
+pub(crate) struct LoadArgs {
+    /// The relying party, e.g. `http://127.0.0.1:8080`.
+    #[arg(long)]
+    server: String,
+    /// Gate touches to send (one holder, one ticket each).
+    #[arg(long, default_value_t = 500)]
+    touches: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// The gate to touch.
+    #[arg(long, default_value = "east-1")]
+    gate: String,
+}
+
+/// One prepared touch: the JSON body of a signed ticket assertion.
+struct Touch {
+    body: Value,
+}
+
+/// A loopback load run of the gate: `touches` holders of the test PKI (software keys standing in
+/// for cards, so the server is what is measured) each buy a ticket, then sign a gate touch over a
+/// fresh nonce (both untimed); the touches are then sent by `clients` threads and timed.
+pub(crate) fn load(args: &LoadArgs) -> Result<(), Failure> {
+    use kazasu_virtual_card::pki::{HOLDER_SLOTS, SignatureAlgorithm, TestPki};
+    let fail = |e: &dyn std::fmt::Display| Failure::usage(format!("auth load: {e}"));
+    let client = Client::new(&args.server)?;
+    let pki = TestPki::new(0).map_err(|e| fail(&e))?;
+    let mut holders = Vec::with_capacity(args.touches);
+    for i in 0..args.touches {
+        let seed = 10_000 + u64::try_from(i).unwrap_or(0);
+        let persona = PersonaBuilder::from_seed(seed)
+            .build()
+            .map_err(|e| fail(&e))?;
+        let spec = IssueSpec {
+            key_slot: i % HOLDER_SLOTS,
+            ..IssueSpec::default()
+        };
+        holders.push(pki.issue(&persona, &spec).map_err(|e| fail(&e))?);
+    }
+    let signed = |holder: &kazasu_virtual_card::pki::HolderCredentials,
+                  purpose: AssertionPurpose|
+     -> Result<Value, Failure> {
+        let (status, v) = client.post("/nonce", &json!({}))?;
+        let nonce = v
+            .get("nonce")
+            .and_then(Value::as_str)
+            .and_then(|h| hex::decode(h).ok())
+            .filter(|_| status == 200)
+            .ok_or_else(|| fail(&format!("no nonce: {v}")))?;
+        let message = BoundMessage::new(&client.rp_id, &client.origin, purpose, &nonce, now())
+            .map_err(|e| fail(&e))?
+            .encode();
+        let signature = SignatureAlgorithm::Sha256WithRsa
+            .sign(&holder.auth_key, &message)
+            .map_err(|e| fail(&e))?;
+        Ok(json!({
+            "certificate": hex::encode(&holder.auth_certificate),
+            "message": hex::encode(&message),
+            "signature": hex::encode(signature),
+        }))
+    };
+    for holder in &holders {
+        let (status, v) = client.post("/purchase", &signed(holder, AssertionPurpose::Purchase)?)?;
+        if status != 200 {
+            return Err(fail(&format!("purchase refused: {v}")));
+        }
+    }
+    let mut touches = Vec::with_capacity(holders.len());
+    for holder in &holders {
+        touches.push(Touch {
+            body: signed(holder, AssertionPurpose::Ticket)?,
+        });
+    }
+    let path = format!("/gate/{}", args.gate);
+    let clients = args.clients.max(1);
+    let chunk = touches.len().div_ceil(clients).max(1);
+    let started = std::time::Instant::now();
+    let results: Vec<Result<Vec<(u16, f64)>, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = touches
+            .chunks(chunk)
+            .map(|part| {
+                let (client, path) = (&client, &path);
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|t| {
+                            let sent = std::time::Instant::now();
+                            let (status, _) = client.post(path, &t.body)?;
+                            Ok((status, sent.elapsed().as_secs_f64() * 1000.0))
+                        })
+                        .collect::<Result<Vec<_>, Failure>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Failure::usage("a load client panicked")))
+            })
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut latencies = Vec::new();
+    let mut admitted = 0usize;
+    for r in results {
+        for (status, ms) in r? {
+            admitted += usize::from(status == 200);
+            latencies.push(ms);
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    // Nearest-rank percentile, `p` in percent.
+    let pct = |p: usize| {
+        let n = latencies.len();
+        let rank = (n * p).div_ceil(100).clamp(1, n.max(1));
+        latencies.get(rank - 1).copied().unwrap_or(0.0)
+    };
+    let report = json!({
+        "touches": latencies.len(),
+        "admitted": admitted,
+        "clients": clients,
+        "seconds": elapsed,
+        "per_second": latencies.len() as f64 / elapsed,
+        "p50_ms": pct(50),
+        "p99_ms": pct(99),
+    });
+    println!("{report}");
+    if admitted == latencies.len() {
+        Ok(())
+    } else {
+        Err(Failure::refused(format!(
+            "{} of {} touches were not admitted",
+            latencies.len() - admitted,
+            latencies.len()
+        )))
+    }
+}
