@@ -18,6 +18,8 @@
 //! - [`BoxOffice`], [`Gate`], [`OfflineGate`]: tickets bound to a card at purchase, admitted once
 //!   (atomically across gates sharing a [`TicketStore`]), and an offline gate working from a
 //!   [`GateSnapshot`] (CRLs and a bounded ticket list) that reconciles when back online.
+//! - `SqliteAuthStore` (feature `sqlite`): accounts and tickets in one SQLite database that several
+//!   processes may open; admission is atomic across connections.
 //!
 //! The crate never talks to a card: the client side builds the message
 //! ([`BoundMessage::digest_info`] is what the card's authentication key signs) and hands over the
@@ -47,6 +49,8 @@ mod error;
 mod login;
 mod message;
 mod relying_party;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod ticket;
 
 pub use error::{AuthError, Malformed};
@@ -61,6 +65,9 @@ pub use message::{
 pub use relying_party::{
     BoundAssertion, DEFAULT_MAX_AGE, DEFAULT_SKEW, LegacyForm, Presented, RelyingParty, Verified,
 };
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::SqliteAuthStore;
 pub use ticket::{
     Admission, BoxOffice, Gate, GateSnapshot, MemoryTicketStore, OfflineGate, Reconciliation,
     Ticket, TicketStore,

@@ -60,7 +60,7 @@ pub trait AccountStore: Send + Sync {
     fn find(&self, authentication: &CertificateId) -> Result<Option<Account>, AuthError>;
 
     /// Moves the account bound to `old` onto `new` (a renewed certificate); `None` when no account
-    /// is bound to `old` any more.
+    /// is bound to `old` any more; [`AuthError::AlreadyBound`] when `new` has an account.
     fn rebind(
         &self,
         old: &CertificateId,

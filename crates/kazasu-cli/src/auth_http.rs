@@ -457,6 +457,10 @@ pub(crate) struct LoadArgs {
     /// The gate to touch.
     #[arg(long, default_value = "east-1")]
     gate: String,
+    /// Persona seed of the first holder (holders are `seed`, `seed + 1`, …): give another one to run
+    /// again against the same server, whose earlier holders hold their tickets already.
+    #[arg(long, default_value_t = 10_000)]
+    seed: u64,
 }
 
 /// One prepared touch: the JSON body of a signed ticket assertion.
@@ -474,7 +478,7 @@ pub(crate) fn load(args: &LoadArgs) -> Result<(), Failure> {
     let pki = TestPki::new(0).map_err(|e| fail(&e))?;
     let mut holders = Vec::with_capacity(args.touches);
     for i in 0..args.touches {
-        let seed = 10_000 + u64::try_from(i).unwrap_or(0);
+        let seed = args.seed.saturating_add(u64::try_from(i).unwrap_or(0));
         let persona = PersonaBuilder::from_seed(seed)
             .build()
             .map_err(|e| fail(&e))?;
