@@ -12,7 +12,8 @@
 //!   A service given a relying-party id ([`EligibilityService::with_relying_party`]) also takes
 //!   `kazasu-auth` bound assertions ([`EligibilityService::confirm_bound`], made with
 //!   [`present_bound`]): the card signs a message naming this service, the origin and the purpose
-//!   `confirm`, so an assertion made for check-in, consent or another service is refused here.
+//!   `confirm`, so an assertion made for check-in, consent or another service is refused here;
+//!   check-in desks likewise take purpose `check_in` ([`CheckinService::check_in_bound`]).
 //! - [`checkin`]: the card as a common patient card (共通診察券): link a verified card identity to the
 //!   facility's patient-card number (with the desk's approval or an identity match), then check in
 //!   with a touch and get a queue number unique per facility and day, the same one on a second touch.

@@ -192,3 +192,75 @@ fn an_expired_certificate_gets_the_grace_with_a_bound_assertion_too() {
         HealthError::Assertion(AuthError::WrongPurpose { .. })
     ));
 }
+
+#[test]
+fn check_in_takes_a_bound_check_in_assertion_for_this_desk_only() {
+    use kazasu_health::{
+        ApprovalPurpose, CheckinService, FacilityStore, IdentityCheck, LinkApproval,
+        PatientCardNumber, Presentation, present_card,
+    };
+    const DESK: &str = "checkin.clinic.example";
+    let sandbox = Sandbox::new(0, AT, &[]).unwrap();
+    let persona = PersonaBuilder::from_seed(0).build().unwrap();
+    let card = VirtualTransport::new(sandbox.card(&persona, IssueSpec::default()).unwrap().card);
+    let terminal = sandbox.terminal().unwrap();
+    let store = SqliteStore::in_memory().unwrap();
+    store
+        .register_terminal(
+            terminal.facility(),
+            terminal.terminal(),
+            &terminal.public_key_der().unwrap(),
+            AT,
+        )
+        .unwrap();
+    let desk = CheckinService::new(sandbox.facility().unwrap(), sandbox.setup.clone(), store)
+        .with_relying_party(DESK, &[ORIGIN])
+        .unwrap();
+    // The clerk links the patient card once (a PIN assertion and the terminal's approval).
+    let patient = PatientCardNumber::new("P-000123").unwrap();
+    let pin = AuthPin::new("1234").unwrap();
+    let challenge = desk.issue_challenge(AT).unwrap();
+    let check = IdentityCheck::Pin {
+        pin: &pin,
+        last_try: LastTry::Refuse,
+    };
+    let Presentation::Assertion(a) = present_card(card.clone(), &challenge, check).unwrap().0
+    else {
+        panic!("a PIN assertion expected");
+    };
+    let approval = terminal
+        .approve(
+            "clerk-02",
+            ApprovalPurpose::LinkPatientCard(patient.clone()),
+            &a.certificate,
+            AT,
+        )
+        .unwrap();
+    desk.link(&a, &patient, &LinkApproval::Staff(approval), AT)
+        .unwrap();
+
+    let touch = |rp: &str, purpose: AssertionPurpose| {
+        let nonce = desk.issue_challenge(AT).unwrap();
+        let message = BoundMessage::new(rp, ORIGIN, purpose, &nonce, AT).unwrap();
+        present_bound(card.clone(), &message, &pin, LastTry::Refuse)
+            .unwrap()
+            .0
+    };
+    let b = touch(DESK, AssertionPurpose::CheckIn);
+    let receipt = desk.check_in_bound(&b, AT).unwrap();
+    assert_eq!((receipt.patient_card, receipt.queue_number), (patient, 1));
+    assert!(matches!(
+        desk.check_in_bound(&b, AT).unwrap_err(),
+        HealthError::Assertion(AuthError::NonceReplayed)
+    ));
+    // Made for the eligibility service, or for confirmation: not a check-in here.
+    for (rp, purpose, code) in [
+        (RP, AssertionPurpose::CheckIn, "wrong_relying_party"),
+        (DESK, AssertionPurpose::Confirm, "wrong_purpose"),
+    ] {
+        match desk.check_in_bound(&touch(rp, purpose), AT).unwrap_err() {
+            HealthError::Assertion(e) => assert_eq!(e.code(), code),
+            other => panic!("{other}"),
+        }
+    }
+}
