@@ -254,6 +254,57 @@ for want in '"ReferenceClassification":"1"' '"QualificationValidity":"1"' '"Name
 done
 echo "pcsc-e2e: onshi serve/touch passed in $(( ($(date +%s%N) - ONSHI_START) / 1000000 )) ms"
 
+echo "pcsc-e2e: kazasu auth … through the reader (bound assertions, login and gates over HTTP)"
+"$KAZASU" auth demo --reader "$R" --json >"$WORK/auth-demo.json" || { cat "$WORK/auth-demo.json"; fail "kazasu auth demo --reader"; }
+grep -q '"ok":true' "$WORK/auth-demo.json" && grep -q '"token":"My Number Card"' "$WORK/auth-demo.json" ||
+    { cat "$WORK/auth-demo.json"; fail "kazasu auth demo through pcscd"; }
+"$KAZASU" auth serve --listen 127.0.0.1:0 --port-file "$WORK/auth.port" 2>"$WORK/auth-serve.log" &
+AUTH_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/auth.port" ] && break; sleep 0.1; done
+[ -s "$WORK/auth.port" ] || { cat "$WORK/auth-serve.log"; fail "kazasu auth serve did not start"; }
+U="http://127.0.0.1:$(cat "$WORK/auth.port")"
+printf '1234\nABC123\n' | "$KAZASU" login --server "$U" --enrol --reader "$R" --pin-stdin >"$WORK/enrol.json" ||
+    { cat "$WORK/enrol.json"; fail "kazasu login --enrol --reader"; }
+echo 1234 | "$KAZASU" login --server "$U" --reader "$R" --pin-stdin >"$WORK/login.json" ||
+    { cat "$WORK/login.json"; fail "kazasu login --reader"; }
+grep -q '"name":"山田 花子"' "$WORK/login.json" || { cat "$WORK/login.json"; fail "kazasu login through pcscd"; }
+echo 1234 | "$KAZASU" gate --server "$U" --buy --reader "$R" --pin-stdin >"$WORK/buy.json" ||
+    { cat "$WORK/buy.json"; fail "kazasu gate --buy --reader"; }
+echo 1234 | "$KAZASU" gate --server "$U" --gate east-1 --reader "$R" --pin-stdin >"$WORK/gate.json" ||
+    { cat "$WORK/gate.json"; fail "kazasu gate --gate east-1 --reader"; }
+set +e
+echo 1234 | "$KAZASU" gate --server "$U" --gate west-1 --reader "$R" --pin-stdin >"$WORK/gate2.json" 2>/dev/null
+rc=$?
+set -e
+[ "$rc" = 1 ] && grep -q '"code":"already_admitted"' "$WORK/gate2.json" ||
+    { cat "$WORK/gate2.json"; fail "a second gate touch through pcscd exited $rc"; }
+"$KAZASU" auth load --server "$U" --touches 500 --clients 4 >"$WORK/load.json" || { cat "$WORK/load.json"; fail "kazasu auth load"; }
+echo "pcsc-e2e: gate load on loopback (debug build): $(cat "$WORK/load.json")"
+kill "$AUTH_PID"; wait "$AUTH_PID" 2>/dev/null || true
+
+echo "pcsc-e2e: smartphone tokens in Virtual PCD 00 00"
+for token in android iphone; do
+    case $token in
+        android) want="Android smartphone certificate" ;;
+        iphone) want="iPhone smartphone certificate" ;;
+    esac
+    stop_card
+    for _ in $(seq 50); do opensc-tool --list-readers 2>/dev/null | grep "Virtual PCD 00 00" | grep -q Yes || break; sleep 0.1; done
+    "$KAZASU" virtual-card serve --vpcd 127.0.0.1:35963 --token "$token" --export-pki "$WORK/pki-$token" >"$WORK/card-$token.log" 2>&1 &
+    CARD_PID=$!
+    for _ in $(seq 100); do opensc-tool --list-readers 2>/dev/null | grep "Virtual PCD 00 00" | grep -q Yes && break; sleep 0.2; done
+    "$KAZASU" card status --reader "$R" --json >"$WORK/status-$token.json" ||
+        { cat "$WORK/card-$token.log"; fail "kazasu card status --reader ($token)"; }
+    grep -q "\"token\":\"$want\"" "$WORK/status-$token.json" || { cat "$WORK/status-$token.json"; fail "the $token token is not named"; }
+    echo 1234 | "$KAZASU" card cert auth --reader "$R" --pin-stdin --out "$WORK/auth-$token.der" ||
+        fail "kazasu card cert auth --reader ($token: PIN first)"
+    cmp -s "$WORK/auth-$token.der" "$WORK/pki-$token/auth.der" || fail "the $token token's certificate differs"
+    "$KAZASU" auth demo --reader "$R" --json >"$WORK/auth-demo-$token.json" ||
+        { cat "$WORK/auth-demo-$token.json"; fail "kazasu auth demo --reader ($token)"; }
+    grep -q '"ok":true' "$WORK/auth-demo-$token.json" && grep -q "\"token\":\"$want\"" "$WORK/auth-demo-$token.json" ||
+        { cat "$WORK/auth-demo-$token.json"; fail "kazasu auth demo through pcscd ($token)"; }
+done
+
 # The tests put their own cards into the vpcd readers: take the CLI's card out first.
 stop_card
 echo "pcsc-e2e: kazasu-pcsc tests through pcscd (the transport; every kazasu-card operation; the HPKI card)"

@@ -15,6 +15,7 @@
 //! | `types` | [`types`] | `kazasu-types`: the shared JPKI domain types (sex, eras, My Number, purposes, hashes, OIDs) |
 //! | `sign` | [`sign`] | `kazasu-sign`: CMS/CAdES signatures (B-B, B-T, B-LT) made through a signer trait, RFC 3161 timestamps, verification with one verdict per part |
 //! | `consent` | [`consent`] | `kazasu-consent`: patient consent to share records — JPKI-signed, hash-chained ledger with checkpoints, decisions, queries between networks, FHIR R4 `Consent` (add `sqlite` for its SQLite store) |
+//! | `auth` | [`auth`] | `kazasu-auth`: the relying-party side — assertions bound to a service, origin and purpose (format v1), login with account binding, e-tickets at online and offline gates |
 //! | `pcsc` | [`pcsc`] | `kazasu-pcsc`: real readers through PC/SC (needs `libpcsclite-dev` to build, `pcscd` to run) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -46,3 +47,6 @@ pub use kazasu_types as types;
 pub use kazasu_consent as consent;
 #[cfg(feature = "sign")]
 pub use kazasu_sign as sign;
+
+#[cfg(feature = "auth")]
+pub use kazasu_auth as auth;

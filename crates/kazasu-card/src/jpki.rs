@@ -122,6 +122,17 @@ certificate_type!(
     SignCaCertificate
 );
 
+/// What [`Jpki::authenticate`] read and signed, and which token did it.
+#[derive(Clone, Debug)]
+pub struct Authentication {
+    /// The token that answered (a card or a smartphone).
+    pub token: TokenKind,
+    /// The authentication certificate.
+    pub certificate: AuthCertificate,
+    /// The authentication key's signature.
+    pub signature: Signature,
+}
+
 /// A PKCS#1 v1.5 RSA-2048 signature made by the card.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Signature(Vec<u8>);
@@ -392,6 +403,53 @@ impl<T: Transport> Jpki<T> {
             last_try,
             "authentication PIN",
         )
+    }
+
+    /// Reads the authentication certificate and signs `digest_info` with the authentication key,
+    /// in the order the token needs, and says which token answered. A card gives its certificate
+    /// without the PIN, so it is read first and the PIN is used only for the signature; a
+    /// smartphone token ([`TokenKind::auth_certificate_needs_pin`]) gets the PIN first. Either way
+    /// the PIN is verified once, behind the lockout guard.
+    pub fn authenticate(
+        &mut self,
+        pin: &AuthPin,
+        digest_info: &DigestInfo,
+        last_try: LastTry,
+    ) -> Result<Authentication, CardError> {
+        let token = self.token_kind()?;
+        let pin_first = token.auth_certificate_needs_pin();
+        let key_p2 = 0x80 | u8::try_from(EF_AUTH_KEY).unwrap_or(0);
+        let (certificate, signature) = self.session.exclusive(|s| {
+            let read = |s: &mut Session<&mut dyn Transport>| {
+                s.read_object(
+                    &JPKI_AID,
+                    EF_AUTH_CERT,
+                    "read authentication certificate",
+                    "authentication PIN",
+                )
+            };
+            let certificate = if pin_first {
+                s.verify(&JPKI_AID, EF_AUTH_PIN, PIN_P2, pin, last_try)?;
+                read(s)?
+            } else {
+                let certificate = read(s)?;
+                s.verify(&JPKI_AID, EF_AUTH_PIN, PIN_P2, pin, last_try)?;
+                certificate
+            };
+            let signature = s.compute_signature(
+                &JPKI_AID,
+                key_p2,
+                digest_info.as_der(),
+                "COMPUTE DIGITAL SIGNATURE",
+                "authentication PIN",
+            )?;
+            Ok((certificate, signature))
+        })?;
+        Ok(Authentication {
+            token,
+            certificate: AuthCertificate(certificate),
+            signature: Signature(signature),
+        })
     }
 
     /// Hashes `message` (SHA-256 by default) and signs it with the authentication key.

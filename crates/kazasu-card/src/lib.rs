@@ -59,8 +59,8 @@ pub use hpki::{
     HpkiSignCertificate,
 };
 pub use jpki::{
-    AuthCaCertificate, AuthCertificate, CertificatePresence, JPKI_AID, Jpki, JpkiPinStatus,
-    SignCaCertificate, SignCertificate, Signature, TokenKind,
+    AuthCaCertificate, AuthCertificate, Authentication, CertificatePresence, JPKI_AID, Jpki,
+    JpkiPinStatus, SignCaCertificate, SignCertificate, Signature, TokenKind,
 };
 /// The verifier: certificates, signed records, challenges, genuineness reports.
 pub use kazasu_cvc as cvc;

@@ -521,3 +521,52 @@ fn applications_share_one_session() {
     let jpki = Jpki::from_session(info.into_session()).unwrap();
     assert!(jpki.session().stats().commands >= 5);
 }
+
+#[test]
+fn authenticate_adapts_its_read_order_to_each_token_kind() {
+    for (virtual_token, kind) in [
+        (VirtualToken::MyNumberCard, TokenKind::MyNumberCard),
+        (
+            VirtualToken::AndroidSmartphone,
+            TokenKind::AndroidSmartphone,
+        ),
+        (VirtualToken::IPhone, TokenKind::IPhone),
+    ] {
+        let f = fixture(VirtualCardBuilder::new(0).token(virtual_token));
+        let mut jpki = Jpki::open(f.transport).unwrap();
+        let di = DigestInfo::of_message(HashAlgorithm::Sha256, b"bound message");
+        let a = jpki.authenticate(&pin(), &di, LastTry::Refuse).unwrap();
+        assert_eq!(a.token, kind);
+        assert_eq!(
+            a.certificate.as_der(),
+            f.holder.auth_certificate.as_slice(),
+            "{kind}"
+        );
+        verify_rsa(
+            &f.holder.auth_certificate,
+            HashAlgorithm::Sha256,
+            b"bound message",
+            a.signature.as_bytes(),
+        );
+    }
+}
+
+#[test]
+fn authenticate_with_a_wrong_pin_signs_nothing_on_any_token() {
+    for virtual_token in [
+        VirtualToken::MyNumberCard,
+        VirtualToken::AndroidSmartphone,
+        VirtualToken::IPhone,
+    ] {
+        let f = fixture(VirtualCardBuilder::new(0).token(virtual_token));
+        let mut jpki = Jpki::open(f.transport).unwrap();
+        let di = DigestInfo::of_message(HashAlgorithm::Sha256, b"x");
+        let err = jpki
+            .authenticate(&AuthPin::new("9999").unwrap(), &di, LastTry::Refuse)
+            .unwrap_err();
+        assert!(
+            matches!(err, CardError::WrongSecret { tries_left: 2, .. }),
+            "{virtual_token:?}: {err:?}"
+        );
+    }
+}

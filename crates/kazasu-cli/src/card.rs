@@ -265,7 +265,20 @@ fn cert(
 ) -> Result<(), Failure> {
     let mut jpki = Jpki::open(open(source)?).map_err(card_failure)?;
     let der = match which {
-        WhichCert::Auth => jpki.read_auth_certificate().map(|c| c.into_der()),
+        WhichCert::Auth => {
+            // Smartphone tokens give the authentication certificate only after the PIN.
+            if jpki
+                .token_kind()
+                .map_err(card_failure)?
+                .auth_certificate_needs_pin()
+            {
+                let pin = secret.read("Authentication PIN (4 digits): ")?;
+                let pin = AuthPin::new(&pin).map_err(|e| Failure::usage(e.to_string()))?;
+                jpki.verify_auth_pin(&pin, secret.last_try())
+                    .map_err(card_failure)?;
+            }
+            jpki.read_auth_certificate().map(|c| c.into_der())
+        }
         WhichCert::AuthCa => jpki.read_auth_ca_certificate().map(|c| c.into_der()),
         WhichCert::SignCa => jpki.read_sign_ca_certificate().map(|c| c.into_der()),
         WhichCert::Sign => {

@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 refused by the card or a guard (or verification failed), 2 usage or I/O error.
 
+mod auth;
+mod auth_http;
 mod card;
 mod cert;
 mod consent_cmd;
@@ -36,6 +38,14 @@ enum Command {
     /// The main job end to end on the built-in virtual card: enrolment, eligibility, patient card,
     /// check-in, and the cases that must be refused.
     Demo(demo::DemoArgs),
+    /// The relying-party side beyond the clinic: bound assertions, login, e-tickets (`auth demo`),
+    /// and an example relying-party HTTP server (`auth serve`).
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
+    /// Log in to a `kazasu auth serve` relying party with the card (`--enrol` binds it first).
+    Login(auth_http::LoginArgs),
+    /// Buy a ticket from a `kazasu auth serve` relying party (`--buy`) or touch one of its gates.
+    Gate(auth_http::GateArgs),
     /// My Number Card and HPKI card (`card hpki …`) operations (the built-in virtual cards unless
     /// --reader is given).
     #[command(subcommand)]
@@ -125,6 +135,9 @@ fn main() -> ExitCode {
         Command::Hpki(cmd) => hpki::run(cmd),
         Command::Signature(cmd) => signature::run(cmd),
         Command::Demo(args) => demo::run(args),
+        Command::Auth(cmd) => auth::run(cmd),
+        Command::Login(args) => auth_http::login_cmd(&args),
+        Command::Gate(args) => auth_http::gate_cmd(&args),
         Command::Onshi(cmd) => onshi::run(cmd),
         Command::Readers(args) => readers::run(args),
         Command::VirtualCard(cmd) => virtual_card::run(cmd),

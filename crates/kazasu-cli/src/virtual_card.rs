@@ -31,6 +31,8 @@ enum Token {
     Mynumber,
     /// Android smartphone certificate (JPKIAPGPSETOKEN).
     Android,
+    /// iPhone smartphone certificate (JPKIAPIOSTOKEN).
+    Iphone,
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +135,7 @@ fn build(args: &CardArgs) -> Result<IssuedCard, Failure> {
     let token = match args.token {
         Token::Mynumber => TokenKind::MyNumberCard,
         Token::Android => TokenKind::AndroidSmartphone,
+        Token::Iphone => TokenKind::IPhone,
     };
     let mut builder = VirtualCardBuilder::new(args.seed)
         .token(token)

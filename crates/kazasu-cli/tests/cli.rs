@@ -426,3 +426,127 @@ fn hpki_linkage_commands_apply_issue_sign_in_and_suspend() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("K4023"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn auth_demo_binds_logs_in_admits_once_and_refuses_relays() {
+    let out = kazasu(&["auth", "demo", "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["token"], "My Number Card");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 10);
+    let outcome = |i: usize| steps[i]["outcome"].as_str().unwrap().to_owned();
+    assert!(outcome(2).contains("nonce_replayed"), "{}", outcome(2));
+    assert!(outcome(3).contains("wrong_relying_party"), "{}", outcome(3));
+    assert!(outcome(4).contains("wrong_purpose"), "{}", outcome(4));
+    assert!(outcome(7).contains("already_admitted"), "{}", outcome(7));
+    assert!(outcome(9).contains("revoked"), "{}", outcome(9));
+}
+
+#[test]
+fn auth_demo_runs_on_each_smartphone_token() {
+    for (token, name) in [
+        ("android", "Android smartphone certificate"),
+        ("iphone", "iPhone smartphone certificate"),
+    ] {
+        let out = kazasu(&["auth", "demo", "--json", "--token", token], None);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["token"], name);
+    }
+}
+
+/// `kazasu auth serve` on a free loopback port, stopped when dropped.
+struct AuthServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl AuthServer {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kazasu"))
+            .args(["auth", "serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The server names its address on its first line of standard error once it listens.
+        let mut line = String::new();
+        std::io::BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+}
+
+impl Drop for AuthServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn login_and_gate_against_the_example_server_on_loopback() {
+    let server = AuthServer::start();
+    let url = server.url.as_str();
+    let json = |out: &Output| -> serde_json::Value { serde_json::from_slice(&out.stdout).unwrap() };
+
+    // Not bound yet.
+    let out = kazasu(&["login", "--server", url, "--pin-stdin"], Some("1234\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["code"], "not_bound");
+
+    let out = kazasu(
+        &["login", "--server", url, "--enrol", "--pin-stdin"],
+        Some("1234\nABC123\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let account = json(&out)["account"].clone();
+    assert_eq!(json(&out)["name"], "山田 花子");
+
+    let out = kazasu(&["login", "--server", url, "--pin-stdin"], Some("1234\n"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["account"], account);
+
+    // The same server reached under another name: the card signed for "localhost", a relay.
+    let other = url.replace("127.0.0.1", "localhost");
+    let out = kazasu(
+        &["login", "--server", &other, "--pin-stdin"],
+        Some("1234\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["code"], "wrong_relying_party");
+
+    let out = kazasu(
+        &["gate", "--server", url, "--gate", "east-1", "--pin-stdin"],
+        Some("1234\n"),
+    );
+    assert_eq!(json(&out)["code"], "no_ticket");
+    let out = kazasu(
+        &["gate", "--server", url, "--buy", "--pin-stdin"],
+        Some("1234\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = kazasu(
+        &["gate", "--server", url, "--gate", "east-1", "--pin-stdin"],
+        Some("1234\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["gate"], "east-1");
+    let out = kazasu(
+        &["gate", "--server", url, "--gate", "west-1", "--pin-stdin"],
+        Some("1234\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(json(&out)["code"], "already_admitted");
+}

@@ -18,6 +18,7 @@ use crate::links::CardLinkSource;
 use crate::model::{FacilityCode, PatientCardNumber, Receipt};
 use crate::store::CheckinStore;
 use crate::verify::{Accept, VerificationSetup, authenticate};
+use kazasu_auth::{AssertionPurpose, BoundAssertion, RelyingParty};
 
 /// Why the desk may link this card to this patient card: a card can never link itself to an
 /// arbitrary number.
@@ -56,6 +57,7 @@ pub struct CheckinService<S> {
     verifier: Verifier,
     challenges: Arc<dyn ChallengeStore>,
     card_links: Option<Arc<dyn CardLinkSource>>,
+    relying_party: Option<RelyingParty>,
     store: S,
 }
 
@@ -77,8 +79,21 @@ impl<S: CheckinStore> CheckinService<S> {
             setup,
             challenges: Arc::new(MemoryChallengeStore::new(time::Duration::minutes(5))),
             card_links: None,
+            relying_party: None,
             store,
         }
+    }
+
+    /// Accepts bound assertions ([`CheckinService::check_in_bound`]) made for relying party `id`
+    /// at one of `origins`, with nonces from this desk's challenge store.
+    pub fn with_relying_party(mut self, id: &str, origins: &[&str]) -> Result<Self, HealthError> {
+        self.relying_party = Some(RelyingParty::new(
+            id,
+            origins,
+            self.verifier.clone(),
+            self.challenges.clone(),
+        )?);
+        Ok(self)
     }
 
     /// Lets patients link their card by identity match ([`LinkApproval::IdentityMatch`]): `links`
@@ -91,6 +106,9 @@ impl<S: CheckinStore> CheckinService<S> {
 
     /// Keeps challenges in `challenges` (shared between desks or instances).
     pub fn with_challenge_store(mut self, challenges: Arc<dyn ChallengeStore>) -> Self {
+        self.relying_party = self
+            .relying_party
+            .map(|rp| rp.with_nonces(challenges.clone()));
         self.challenges = challenges;
         self
     }
@@ -236,8 +254,39 @@ impl<S: CheckinStore> CheckinService<S> {
         at: OffsetDateTime,
     ) -> Result<Receipt, HealthError> {
         let id = self.verified(assertion, at)?;
-        self.store
-            .adopt_legacy_id(&assertion.certificate.legacy_id(), &id)?;
+        self.receipt(&assertion.certificate, &id, at)
+    }
+
+    /// [`CheckinService::check_in`] for a bound assertion: the card signed a message naming this
+    /// desk's relying party (see [`CheckinService::with_relying_party`]), the terminal's origin,
+    /// the purpose [`AssertionPurpose::CheckIn`] and a nonce from
+    /// [`CheckinService::issue_challenge`]. An assertion made for eligibility, consent or another
+    /// service, a stale one or a replay is refused, as is every bound assertion when no relying
+    /// party is configured.
+    pub fn check_in_bound(
+        &self,
+        assertion: &BoundAssertion,
+        at: OffsetDateTime,
+    ) -> Result<Receipt, HealthError> {
+        let rp = self
+            .relying_party
+            .as_ref()
+            .ok_or_else(|| HealthError::Invalid {
+                field: "presentation",
+                reason: "this desk takes no bound assertions (no relying party configured)".into(),
+            })?;
+        let verified = rp.verify_bound(assertion, AssertionPurpose::CheckIn, at)?;
+        self.receipt(&assertion.certificate, &verified.id, at)
+    }
+
+    fn receipt(
+        &self,
+        certificate: &kazasu_pki::Certificate,
+        id: &CertificateId,
+        at: OffsetDateTime,
+    ) -> Result<Receipt, HealthError> {
+        let id = id.clone();
+        self.store.adopt_legacy_id(&certificate.legacy_id(), &id)?;
         let card = self
             .store
             .patient_card(&self.facility, &id)?

@@ -1,8 +1,9 @@
 //! The clinic terminal's side: the card at the reader answers the service's challenge.
 
 use kazasu_apdu::Transport;
+use kazasu_auth::{BoundAssertion, BoundMessage};
 use kazasu_card::cvc::GenuinenessReport;
-use kazasu_card::{AuthPin, HashAlgorithm, Jpki, LastTry, SignPassword};
+use kazasu_card::{AuthPin, DigestInfo, HashAlgorithm, Jpki, LastTry, SignPassword};
 use kazasu_pki::{AuthAssertion, Certificate};
 use time::OffsetDateTime;
 
@@ -126,6 +127,27 @@ pub fn present_card<T: Transport>(
         }
     };
     Ok((presentation, jpki.session().stats()))
+}
+
+/// The client side of a bound assertion: reads the authentication certificate and has the card's
+/// authentication key sign `message` (PKCS#1 v1.5 over its SHA-256 DigestInfo), through the
+/// lockout guard, in the order the token needs ([`Jpki::authenticate`]: smartphone tokens, whose
+/// authentication certificate is readable only after the PIN, get the PIN first).
+pub fn present_bound<T: Transport>(
+    transport: T,
+    message: &BoundMessage,
+    pin: &AuthPin,
+    last_try: LastTry,
+) -> Result<(BoundAssertion, kazasu_apdu::ExchangeStats), HealthError> {
+    let mut jpki = Jpki::open(transport)?;
+    let bytes = message.encode();
+    let digest_info = DigestInfo::of_message(HashAlgorithm::Sha256, &bytes);
+    let done = jpki.authenticate(pin, &digest_info, last_try)?;
+    let certificate = Certificate::from_der(done.certificate.as_der())?;
+    Ok((
+        BoundAssertion::new(certificate, bytes, done.signature.into_bytes()),
+        jpki.session().stats(),
+    ))
 }
 
 /// Proves the card is the holder's: in one card session, reads both certificates and signs

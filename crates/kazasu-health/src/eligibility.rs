@@ -18,7 +18,9 @@ use crate::model::{
     QualificationValidity, ResultOfQualificationConfirmation, yyyymmdd,
 };
 use crate::store::EligibilityStore;
-use crate::verify::{Accept, VerificationSetup, authenticate};
+use crate::verify::{Accept, VerificationSetup, authenticate, grace_end, refuse_if_revoked_now};
+use kazasu_auth::{AssertionPurpose, AuthError, BoundAssertion, RelyingParty};
+use kazasu_pki::Rejection;
 
 /// Japan Standard Time: qualification dates are Japanese calendar days.
 pub(crate) const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
@@ -62,6 +64,7 @@ pub struct EligibilityService<S> {
     card_links: Arc<dyn CardLinkSource>,
     staff_limit: RateLimit,
     require_genuineness: bool,
+    relying_party: Option<RelyingParty>,
     store: S,
 }
 
@@ -86,13 +89,29 @@ impl<S: EligibilityStore> EligibilityService<S> {
             card_links,
             staff_limit: RateLimit::default(),
             require_genuineness: false,
+            relying_party: None,
             store,
         }
+    }
+
+    /// Accepts bound assertions ([`EligibilityService::confirm_bound`]) made for relying party
+    /// `id` at one of `origins`, with nonces from this service's challenge store and its verifier.
+    pub fn with_relying_party(mut self, id: &str, origins: &[&str]) -> Result<Self, HealthError> {
+        self.relying_party = Some(RelyingParty::new(
+            id,
+            origins,
+            self.verifier.clone(),
+            self.challenges.clone(),
+        )?);
+        Ok(self)
     }
 
     /// Keeps challenges in `challenges` (e.g. a [`crate::SqliteChallengeStore`] shared by several
     /// instances).
     pub fn with_challenge_store(mut self, challenges: Arc<dyn ChallengeStore>) -> Self {
+        self.relying_party = self
+            .relying_party
+            .map(|rp| rp.with_nonces(challenges.clone()));
         self.challenges = challenges;
         self
     }
@@ -241,6 +260,72 @@ impl<S: EligibilityStore> EligibilityService<S> {
         result
     }
 
+    /// [`EligibilityService::confirm`] for a bound assertion: the card signed a v1 message naming
+    /// this service (see [`EligibilityService::with_relying_party`]), the origin the terminal saw,
+    /// purpose [`AssertionPurpose::Confirm`] and a nonce from [`EligibilityService::issue_challenge`].
+    /// An assertion made for another service, another origin or another purpose (check-in,
+    /// consent…), a stale one or a replay is refused; so is every bound assertion when no relying
+    /// party is configured. The grace period after expiry applies as for a PIN assertion. Audited
+    /// as a PIN lookup.
+    pub fn confirm_bound(
+        &self,
+        facility: &FacilityCode,
+        assertion: &BoundAssertion,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        let result = self.lookup_bound(facility, assertion, at);
+        self.store.append_audit(&AuditEntry::of(
+            at,
+            facility,
+            LookupMode::Pin,
+            &assertion.certificate,
+            None,
+            &result,
+        ))?;
+        result
+    }
+
+    fn lookup_bound(
+        &self,
+        facility: &FacilityCode,
+        assertion: &BoundAssertion,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        let rp = self
+            .relying_party
+            .as_ref()
+            .ok_or_else(|| HealthError::Invalid {
+                field: "presentation",
+                reason: "this service takes no bound assertions (no relying party configured)"
+                    .into(),
+            })?;
+        let certificate = &assertion.certificate;
+        let (id, binding) = match rp.verify_bound(assertion, AssertionPurpose::Confirm, at) {
+            Ok(v) => (v.id, Binding::CardHolder),
+            Err(AuthError::Certificate(Rejection::Expired { not_after, .. }))
+                if not_after == certificate.not_after() =>
+            {
+                if at > grace_end(not_after) {
+                    return Err(HealthError::GraceOver {
+                        expired: not_after.to_offset(JST).date(),
+                    });
+                }
+                // As for PIN assertions: the path must have held on the last valid second, and
+                // a revocation known today (dated before expiry) ends the grace too.
+                let v = rp.verify_bound_with_path_at(
+                    assertion,
+                    AssertionPurpose::Confirm,
+                    at,
+                    not_after,
+                )?;
+                refuse_if_revoked_now(&self.setup, &v.path, at)?;
+                (v.id, Binding::ExpiredCertificateGrace)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.answer_for(facility, certificate, &id, binding, at)
+    }
+
     /// Confirmation by insurance-card data (ReferenceClassification `2`), audited like every
     /// lookup: `1` when the named qualification is in force on `at`'s JST day, `3` when it ended
     /// and a newer one exists, `2` when it ended, `4` when nobody holds it, `5` when several people
@@ -386,9 +471,20 @@ impl<S: EligibilityStore> EligibilityService<S> {
             at,
             Accept::StaffAndGrace,
         )?;
-        self.store
-            .adopt_legacy_id(&presented.certificate().legacy_id(), &id)?;
-        let agency = self.store.resolve(&id)?.ok_or(HealthError::NotEnrolled)?;
+        self.answer_for(facility, presented.certificate(), &id, binding, at)
+    }
+
+    /// The answer for a certificate verified as `id` with `binding`.
+    fn answer_for(
+        &self,
+        facility: &FacilityCode,
+        certificate: &kazasu_pki::Certificate,
+        id: &CertificateId,
+        binding: Binding,
+        at: OffsetDateTime,
+    ) -> Result<EligibilityAnswer, HealthError> {
+        self.store.adopt_legacy_id(&certificate.legacy_id(), id)?;
+        let agency = self.store.resolve(id)?.ok_or(HealthError::NotEnrolled)?;
         let (person, qualifications) = self
             .store
             .person(&agency)?

@@ -72,6 +72,11 @@ pub enum HealthError {
         /// Why.
         reason: String,
     },
+    /// A bound assertion was refused (another relying party or origin, another purpose, a stale
+    /// or future issue time, a nonce problem, a bad signature, malformed bytes). Certificate
+    /// refusals come as [`HealthError::Rejected`].
+    #[error(transparent)]
+    Assertion(kazasu_auth::AuthError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -97,6 +102,8 @@ impl HealthError {
             HealthError::Rejected(_) => "K1002",
             HealthError::GraceOver { .. } => "K1004",
             HealthError::Pki(_) => "K1005",
+            HealthError::Assertion(e) if e.code().starts_with("nonce") => "K1003",
+            HealthError::Assertion(_) => "K1002",
             HealthError::NotEnrolled => "K2001",
             HealthError::Mismatch { .. } => "K2002",
             HealthError::NeedsReview { .. } => "K2003",
@@ -145,5 +152,14 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<kazasu_auth::AuthError> for HealthError {
+    fn from(e: kazasu_auth::AuthError) -> Self {
+        match e {
+            kazasu_auth::AuthError::Certificate(r) => HealthError::Rejected(r),
+            other => HealthError::Assertion(other),
+        }
     }
 }

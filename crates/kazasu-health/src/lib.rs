@@ -9,6 +9,11 @@
 //!   Answers use the official codes, list every match for 複数該当, and refusals become error
 //!   answers. Until the end of the third month after the month the authentication certificate
 //!   expired (JST), answers carry the qualification data but no medication / care information.
+//!   A service given a relying-party id ([`EligibilityService::with_relying_party`]) also takes
+//!   `kazasu-auth` bound assertions ([`EligibilityService::confirm_bound`], made with
+//!   [`present_bound`]): the card signs a message naming this service, the origin and the purpose
+//!   `confirm`, so an assertion made for check-in, consent or another service is refused here;
+//!   check-in desks likewise take purpose `check_in` ([`CheckinService::check_in_bound`]).
 //! - [`checkin`]: the card as a common patient card (共通診察券): link a verified card identity to the
 //!   facility's patient-card number (with the desk's approval or an identity match), then check in
 //!   with a touch and get a queue number unique per facility and day, the same one on a second touch.
@@ -39,7 +44,9 @@ mod verify;
 
 pub use audit::{AuditEntry, LookupMode};
 pub use checkin::{CheckinService, LinkApproval};
-pub use clinic::{CardHolderProof, IdentityCheck, Presentation, present_card, prove_card_holder};
+pub use clinic::{
+    CardHolderProof, IdentityCheck, Presentation, present_bound, present_card, prove_card_holder,
+};
 pub use eligibility::{EligibilityService, RateLimit};
 pub use error::{HealthError, StoreError};
 pub use facility::{ApprovalPurpose, FacilityTerminal, StaffApproval, genuineness_evidence};

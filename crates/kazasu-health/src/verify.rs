@@ -171,7 +171,7 @@ pub(crate) fn authenticate(
     }
 }
 
-fn refuse_if_revoked_now(
+pub(crate) fn refuse_if_revoked_now(
     setup: &VerificationSetup,
     path: &ValidatedPath,
     now: OffsetDateTime,

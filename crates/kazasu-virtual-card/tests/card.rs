@@ -372,24 +372,31 @@ fn readers_without_extended_apdus() {
 }
 
 #[test]
-fn android_token_needs_the_pin_for_the_auth_certificate_and_has_no_card_face() {
-    let mut c = VirtualCardBuilder::new(0)
-        .token(TokenKind::AndroidSmartphone)
-        .build()
-        .unwrap()
-        .card;
-    sw(&mut c, select_aid(&JPKI_AID));
-    sw(&mut c, select_ef(0x0006));
-    let (d, _) = send(&mut c, "00B0000020");
-    assert!(d.starts_with(b"JPKIAPGPSETOKEN"));
-    sw(&mut c, select_ef(0x000A));
-    assert_eq!(sw(&mut c, "00B0000004"), 0x6982);
-    sw(&mut c, select_ef(0x0018));
-    sw(&mut c, verify("1234"));
-    sw(&mut c, select_ef(0x000A));
-    assert_eq!(sw(&mut c, "00B0000004"), 0x9000);
-    assert_eq!(sw(&mut c, select_aid(&TEXT_AID)), 0x6A82);
-    assert_eq!(sw(&mut c, select_aid(&VISUAL_AID)), 0x6A82);
+fn smartphone_tokens_need_the_pin_for_the_auth_certificate_and_have_no_card_face() {
+    for (token, label) in [
+        (TokenKind::AndroidSmartphone, &b"JPKIAPGPSETOKEN "[..]),
+        (TokenKind::IPhone, &b"JPKIAPIOSTOKEN  "[..]),
+    ] {
+        let mut c = VirtualCardBuilder::new(0)
+            .token(token)
+            .build()
+            .unwrap()
+            .card;
+        sw(&mut c, select_aid(&JPKI_AID));
+        sw(&mut c, select_ef(0x0006));
+        let (d, _) = send(&mut c, "00B0000020");
+        // The label, space-padded to 32 bytes.
+        assert!(d.starts_with(label), "{token:?}");
+        assert!(d[label.len()..].iter().all(|b| *b == b' '), "{token:?}");
+        sw(&mut c, select_ef(0x000A));
+        assert_eq!(sw(&mut c, "00B0000004"), 0x6982);
+        sw(&mut c, select_ef(0x0018));
+        sw(&mut c, verify("1234"));
+        sw(&mut c, select_ef(0x000A));
+        assert_eq!(sw(&mut c, "00B0000004"), 0x9000);
+        assert_eq!(sw(&mut c, select_aid(&TEXT_AID)), 0x6A82);
+        assert_eq!(sw(&mut c, select_aid(&VISUAL_AID)), 0x6A82);
+    }
 }
 
 #[test]

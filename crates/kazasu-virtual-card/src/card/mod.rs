@@ -92,6 +92,11 @@ pub enum TokenKind {
     /// The Android smartphone certificate (`JPKIAPGPSETOKEN`): the auth certificate needs the auth PIN
     /// first, and there are no card-face applications.
     AndroidSmartphone,
+    /// The iPhone smartphone certificate (`JPKIAPIOSTOKEN`): the same AID and files as the Android
+    /// token, no card-face applications. The card specification states the PIN-before-reading rule
+    /// for the Android token only; this virtual token applies it too, so clients are exercised
+    /// against the stricter behaviour.
+    IPhone,
 }
 
 impl TokenKind {
@@ -100,6 +105,7 @@ impl TokenKind {
         match self {
             TokenKind::MyNumberCard => "JPKIAPICCTOKEN2",
             TokenKind::AndroidSmartphone => "JPKIAPGPSETOKEN",
+            TokenKind::IPhone => "JPKIAPIOSTOKEN",
         }
     }
 }
@@ -266,7 +272,11 @@ const CERT_FILLER: usize = 96;
 impl VirtualCard {
     /// A card holding `contents`, behaving as `config` says.
     pub fn new(contents: CardContents, config: CardConfig) -> Self {
-        let android = config.token == TokenKind::AndroidSmartphone;
+        // Smartphone tokens: the auth certificate after the PIN, no card-face applications.
+        let android = matches!(
+            config.token,
+            TokenKind::AndroidSmartphone | TokenKind::IPhone
+        );
         let mut apps = Vec::new();
 
         let mut jpki = Application::new(&JPKI_AID);
