@@ -219,3 +219,175 @@ pub trait CheckinStore: RenewalStore + FacilityStore + AuditStore {
         at: OffsetDateTime,
     ) -> Result<u32, StoreError>;
 }
+
+// Shared stores: a server hands one database handle (`Arc<dyn …>`) to several services.
+impl<T: RenewalStore + ?Sized> RenewalStore for std::sync::Arc<T> {
+    fn import_renewals(
+        &self,
+        links: &[(CertificateId, CertificateId)],
+    ) -> Result<usize, StoreError> {
+        (**self).import_renewals(links)
+    }
+    fn lineage(&self, id: &CertificateId) -> Result<Vec<CertificateId>, StoreError> {
+        (**self).lineage(id)
+    }
+    fn adopt_legacy_id(
+        &self,
+        legacy: &kazasu_pki::LegacyCertificateId,
+        id: &CertificateId,
+    ) -> Result<usize, StoreError> {
+        (**self).adopt_legacy_id(legacy, id)
+    }
+}
+
+impl<T: FacilityStore + ?Sized> FacilityStore for std::sync::Arc<T> {
+    fn register_terminal(
+        &self,
+        facility: &FacilityCode,
+        terminal: &str,
+        public_key_der: &[u8],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        (**self).register_terminal(facility, terminal, public_key_der, at)
+    }
+    fn terminal_key(
+        &self,
+        facility: &FacilityCode,
+        terminal: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).terminal_key(facility, terminal)
+    }
+    fn use_nonce(
+        &self,
+        facility: &FacilityCode,
+        nonce: &[u8],
+        until: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        (**self).use_nonce(facility, nonce, until, at)
+    }
+}
+
+impl<T: AuditStore + ?Sized> AuditStore for std::sync::Arc<T> {
+    fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        (**self).append_audit(entry)
+    }
+    fn count_lookups(
+        &self,
+        facility: &FacilityCode,
+        mode: LookupMode,
+        since: OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        (**self).count_lookups(facility, mode, since)
+    }
+    fn audit_trail(&self, facility: Option<&FacilityCode>) -> Result<Vec<AuditEntry>, StoreError> {
+        (**self).audit_trail(facility)
+    }
+}
+
+impl<T: EligibilityStore + ?Sized> EligibilityStore for std::sync::Arc<T> {
+    fn put_person(
+        &self,
+        person: &Person,
+        qualifications: &[Qualification],
+    ) -> Result<(), StoreError> {
+        (**self).put_person(person, qualifications)
+    }
+    fn find_by_insurance_card(
+        &self,
+        query: &crate::model::InsuranceCardQuery,
+    ) -> Result<Vec<AgencyCode>, StoreError> {
+        (**self).find_by_insurance_card(query)
+    }
+    fn person(
+        &self,
+        agency: &AgencyCode,
+    ) -> Result<Option<(Person, Vec<Qualification>)>, StoreError> {
+        (**self).person(agency)
+    }
+    fn link_certificate(
+        &self,
+        id: &CertificateId,
+        agency: &AgencyCode,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        (**self).link_certificate(id, agency, at)
+    }
+    fn resolve(&self, id: &CertificateId) -> Result<Option<AgencyCode>, StoreError> {
+        (**self).resolve(id)
+    }
+    fn set_reference_number(
+        &self,
+        facility: &FacilityCode,
+        agency: &AgencyCode,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        (**self).set_reference_number(facility, agency, reference)
+    }
+    fn reference_number(
+        &self,
+        facility: &FacilityCode,
+        agency: &AgencyCode,
+    ) -> Result<Option<String>, StoreError> {
+        (**self).reference_number(facility, agency)
+    }
+}
+
+impl<T: CheckinStore + ?Sized> CheckinStore for std::sync::Arc<T> {
+    fn put_patient(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+        record: &PatientRecord,
+    ) -> Result<(), StoreError> {
+        (**self).put_patient(facility, card, record)
+    }
+    fn patient(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+    ) -> Result<Option<PatientRecord>, StoreError> {
+        (**self).patient(facility, card)
+    }
+    fn link_patient_card(
+        &self,
+        facility: &FacilityCode,
+        id: &CertificateId,
+        card: &PatientCardNumber,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        (**self).link_patient_card(facility, id, card, at)
+    }
+    fn patient_card(
+        &self,
+        facility: &FacilityCode,
+        id: &CertificateId,
+    ) -> Result<Option<PatientCardNumber>, StoreError> {
+        (**self).patient_card(facility, id)
+    }
+    fn add_reservation(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+        reservation: &Reservation,
+    ) -> Result<(), StoreError> {
+        (**self).add_reservation(facility, card, reservation)
+    }
+    fn reservations(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+        day: Date,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        (**self).reservations(facility, card, day)
+    }
+    fn check_in(
+        &self,
+        facility: &FacilityCode,
+        card: &PatientCardNumber,
+        day: Date,
+        at: OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        (**self).check_in(facility, card, day, at)
+    }
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod api;
+pub mod app;
+pub mod config;
+mod error;
+pub mod metrics;
+mod postgres;
+pub mod server;
+pub mod stores;
+pub mod tls;
+
+pub use app::App;
+pub use config::Config;
+pub use error::ServeError;
+pub use server::{Running, Shutdown, run, start, start_with};
+pub use stores::{HealthStore, Stores};
