@@ -15,6 +15,7 @@ mod hpki_link;
 mod ocsp_cmd;
 mod onshi;
 mod readers;
+mod serve_cmd;
 mod sign_cmd;
 mod signature;
 mod source;
@@ -91,6 +92,15 @@ enum Command {
     /// Patient consent to share records: sign, withdraw, decide, export as FHIR, audit the ledger.
     #[command(subcommand)]
     Consent(consent_cmd::ConsentCommand),
+    /// The services over HTTP (mutual TLS for facilities) on SQLite or PostgreSQL, until SIGTERM.
+    Serve(serve_cmd::ServeArgs),
+    /// Write a sandbox server directory (test PKI, TLS, cards, configuration) and bulk-load its
+    /// database.
+    #[command(name = "serve-init")]
+    ServeInit(serve_cmd::InitArgs),
+    /// A bounded loopback load run against `kazasu serve` instances of a sandbox directory.
+    #[command(name = "bench-serve")]
+    BenchServe(serve_cmd::BenchArgs),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -127,8 +137,8 @@ impl Failure {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
     let result = match cli.command {
         Command::Card(cmd) => card::run(cmd),
         Command::Cert(cmd) => cert::run(cmd),
@@ -149,6 +159,9 @@ fn main() -> ExitCode {
         Command::SignEprescription(args) => eprescription_cmd::sign(&args),
         Command::VerifyEprescription(args) => eprescription_cmd::verify(&args),
         Command::Consent(cmd) => consent_cmd::run(cmd),
+        Command::Serve(args) => serve_cmd::serve(&args),
+        Command::ServeInit(args) => serve_cmd::init(&args),
+        Command::BenchServe(args) => serve_cmd::bench(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -159,10 +172,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(server: bool) {
     // KAZASU_LOG=kazasu_apdu=trace shows every APDU (PINs redacted).
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KAZASU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KAZASU_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if server { "info" } else { "warn" })
+    });
+    if server {
+        // The server logs one JSON object per line: request ids, routes, status, latency, the
+        // facility code — never bodies, names or secrets.
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

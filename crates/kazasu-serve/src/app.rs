@@ -81,33 +81,44 @@ fn card_links(text: &str) -> Result<Vec<(CertificateId, CertificateId)>, String>
     Ok(links)
 }
 
+/// The trust anchors and CRLs `config` names, as a verification set-up (and the anchors' DER).
+fn trust_material(config: &Config) -> Result<(VerificationSetup, Vec<Vec<u8>>), ServeError> {
+    let mut anchors = Vec::new();
+    let mut trust = TrustStore::new();
+    for path in &config.trust.anchors {
+        let bytes = read(config, path)?;
+        for cert in Certificate::parse_all(&bytes)
+            .map_err(|e| ServeError::file(&config.resolve(path), e))?
+        {
+            anchors.push(cert.der().to_vec());
+            trust.add(cert);
+        }
+    }
+    if trust.is_empty() {
+        return Err(ServeError::Config("[trust] anchors: none given".into()));
+    }
+    let mut crls = CrlSet::new();
+    for path in &config.trust.crls {
+        let bytes = read(config, path)?;
+        crls.add(
+            kazasu_pki::Crl::from_der(&bytes)
+                .map_err(|e| ServeError::file(&config.resolve(path), e))?,
+        );
+    }
+    let setup = VerificationSetup::new(trust, crls);
+    Ok((setup, anchors))
+}
+
+/// The verification set-up (trust anchors and CRLs) `config` names.
+pub fn verification_setup(config: &Config) -> Result<VerificationSetup, ServeError> {
+    Ok(trust_material(config)?.0)
+}
+
 impl App {
     /// Builds the services over `stores` as `config` says.
     pub fn new(config: &Config, stores: Stores, metrics: Metrics) -> Result<Self, ServeError> {
         let svc = |e: &dyn std::fmt::Display| ServeError::Service(e.to_string());
-        let mut anchors = Vec::new();
-        let mut trust = TrustStore::new();
-        for path in &config.trust.anchors {
-            let bytes = read(config, path)?;
-            for cert in Certificate::parse_all(&bytes)
-                .map_err(|e| ServeError::file(&config.resolve(path), e))?
-            {
-                anchors.push(cert.der().to_vec());
-                trust.add(cert);
-            }
-        }
-        if trust.is_empty() {
-            return Err(ServeError::Config("[trust] anchors: none given".into()));
-        }
-        let mut crls = CrlSet::new();
-        for path in &config.trust.crls {
-            let bytes = read(config, path)?;
-            crls.add(
-                kazasu_pki::Crl::from_der(&bytes)
-                    .map_err(|e| ServeError::file(&config.resolve(path), e))?,
-            );
-        }
-        let setup = VerificationSetup::new(trust, crls);
+        let (setup, anchors) = trust_material(config)?;
         let links = Arc::new(MemoryCardLinks::new());
         let auth_links = Arc::new(kazasu_auth::MemoryCardLinks::new());
         if let Some(path) = &config.trust.card_links {

@@ -3,10 +3,16 @@
 
 pub mod api;
 pub mod app;
+#[cfg(feature = "sandbox")]
+mod bulk;
 pub mod config;
 mod error;
+#[cfg(feature = "sandbox")]
+pub mod load;
 pub mod metrics;
 mod postgres;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod server;
 pub mod stores;
 pub mod tls;
