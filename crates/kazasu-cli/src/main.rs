@@ -101,6 +101,9 @@ enum Command {
     /// A bounded loopback load run against `kazasu serve` instances of a sandbox directory.
     #[command(name = "bench-serve")]
     BenchServe(serve_cmd::BenchArgs),
+    /// Properties of several `kazasu serve` instances on one database, checked through the API.
+    #[command(subcommand, name = "serve-check")]
+    ServeCheck(serve_cmd::CheckCommand),
     /// The built-in virtual My Number Card.
     #[command(subcommand, name = "virtual-card")]
     VirtualCard(virtual_card::VirtualCardCommand),
@@ -162,6 +165,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::serve(&args),
         Command::ServeInit(args) => serve_cmd::init(&args),
         Command::BenchServe(args) => serve_cmd::bench(&args),
+        Command::ServeCheck(cmd) => serve_cmd::check(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -184,3 +184,91 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// What `kazasu serve-check` checks.
+#[derive(clap::Subcommand, Debug)]
+pub(crate) enum CheckCommand {
+    /// A challenge issued by the first instance, presented to two at once: answered once.
+    ChallengeOnce {
+        #[command(flatten)]
+        common: CheckCommon,
+        /// Rounds.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
+    /// Concurrent check-ins through every instance: one number per card, 1..=N without gap (on
+    /// the sandbox's last facility, which nothing else uses).
+    QueueNumbers {
+        #[command(flatten)]
+        common: CheckCommon,
+        /// How many facilities the sandbox has.
+        #[arg(long, default_value_t = 2)]
+        facilities: usize,
+    },
+    /// A consent granted and withdrawn through the first instance, checked at the second.
+    ConsentWithdrawal {
+        #[command(flatten)]
+        common: CheckCommon,
+    },
+    /// Confirmations and check-ins over the instances while one is killed (prints RUNNING when
+    /// the timed part starts); fails on an answer given twice or a receipt lost.
+    Crash {
+        #[command(flatten)]
+        common: CheckCommon,
+        /// Requests.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CheckCommon {
+    /// The sandbox directory.
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// An instance's API address (repeat; two for the cross-instance checks).
+    #[arg(long = "target", required = true)]
+    targets: Vec<SocketAddr>,
+}
+
+fn two(common: &CheckCommon) -> Result<(SocketAddr, SocketAddr), Failure> {
+    match common.targets.as_slice() {
+        [a, b, ..] => Ok((*a, *b)),
+        [a] => Ok((*a, *a)),
+        [] => Err(Failure::usage("--target is needed")),
+    }
+}
+
+pub(crate) fn check(cmd: CheckCommand) -> Result<(), Failure> {
+    use kazasu_serve::check;
+    let outcome = match &cmd {
+        CheckCommand::ChallengeOnce { common, rounds } => {
+            let (a, b) = two(common)?;
+            check::challenge_once(&common.dir, a, b, *rounds)
+        }
+        CheckCommand::QueueNumbers { common, facilities } => {
+            check::queue_numbers(&common.dir, &common.targets, *facilities)
+        }
+        CheckCommand::ConsentWithdrawal { common } => {
+            let (a, b) = two(common)?;
+            check::consent_withdrawal(&common.dir, a, b)
+        }
+        CheckCommand::Crash { common, requests } => {
+            check::crash(&common.dir, &common.targets, *requests, 0).and_then(|r| {
+                let line = serde_json::to_string(&r).unwrap_or_default();
+                if r.answered_twice > 0 || r.receipts_lost > 0 {
+                    Err(format!("crash run: {line}"))
+                } else {
+                    Ok(format!("crash run: {line}"))
+                }
+            })
+        }
+    };
+    match outcome {
+        Ok(line) => {
+            println!("serve-check: {line}");
+            Ok(())
+        }
+        Err(e) => Err(Failure::refused(format!("serve-check: {e}"))),
+    }
+}

@@ -5,6 +5,8 @@ pub mod api;
 pub mod app;
 #[cfg(feature = "sandbox")]
 mod bulk;
+#[cfg(feature = "sandbox")]
+pub mod check;
 pub mod config;
 mod error;
 #[cfg(feature = "sandbox")]

@@ -108,6 +108,10 @@ pub struct PoolCard {
     pub patient_card: String,
     /// The holder's id in the consent network.
     pub patient: String,
+    /// The holder's birth date, `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Whether the card is revoked (listed in its CRL).
+    pub revoked: bool,
 }
 
 /// The facility codes of a sandbox: `1310000019`, `1310000027`, … (10 digits).
@@ -251,7 +255,7 @@ pub fn init(spec: &SandboxSpec) -> Result<SandboxReport, ServeError> {
     let facilities = facility_codes(spec.facilities);
     tls_material(dir, &facilities)?;
     // The pool: cards whose holders are enrolled and patients at every facility. The last one is
-    // revoked (listed in the authentication CRL), so a load run sees a refusal path too.
+    // revoked, so a load run sees a refusal path too.
     let mut links = String::from("# signature certificate id\tauthentication certificate id\n");
     let mut pool = Vec::new();
     let today = at
@@ -295,12 +299,25 @@ pub fn init(spec: &SandboxSpec) -> Result<SandboxReport, ServeError> {
             agency: format!("POOL{i:08}"),
             patient_card: format!("P{i:07}"),
             patient: format!("patient-{i:06}"),
+            birth_date: format!(
+                "{:04}-{:02}-{:02}",
+                persona.birth_date.year(),
+                u8::from(persona.birth_date.month()),
+                persona.birth_date.day()
+            ),
+            revoked: i + 1 == spec.cards,
         };
         write(
             &dir.join(format!("cards/{i:04}.json")),
             serde_json::to_vec_pretty(&card).map_err(fail)?,
         )?;
-        pool.push((persona, card, auth_id, holder.auth_serial.clone()));
+        let generation = Generation::G2023;
+        pool.push((
+            persona,
+            card,
+            auth_id,
+            (holder.auth_serial.clone(), generation),
+        ));
     }
     write(&dir.join("card-links.tsv"), links)?;
     let mut crl_bytes = 0;
@@ -316,11 +333,15 @@ pub fn init(spec: &SandboxSpec) -> Result<SandboxReport, ServeError> {
                     first_serial: REVOKED_SERIAL,
                     seed: 1,
                 });
-                if let Some((_, _, _, serial)) = pool.last() {
-                    crl = crl.revoke(RevokedEntry::from_bytes(
-                        serial,
-                        at - time::Duration::days(1),
-                    ));
+            }
+            if purpose == Purpose::Authentication {
+                if let Some((_, _, _, (serial, g))) = pool.last() {
+                    if *g == generation {
+                        crl = crl.revoke(RevokedEntry::from_bytes(
+                            serial,
+                            at - time::Duration::days(1),
+                        ));
+                    }
                 }
             }
             let der = pki.crl(purpose, generation, &crl).map_err(fail)?;
