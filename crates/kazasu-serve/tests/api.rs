@@ -1,0 +1,237 @@
+//! The API end to end in process: a sandbox directory, a server on SQLite, clients with and
+//! without facility certificates.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use kazasu_auth::AssertionPurpose;
+use kazasu_serve::load::{agent, bound_assertion, post};
+use kazasu_serve::sandbox::{PoolCard, SandboxSpec, facility_codes, init};
+use kazasu_serve::{Config, check, start};
+use serde_json::{Value, json};
+
+struct Server {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    api: SocketAddr,
+    admin: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    running: Option<kazasu_serve::Running>,
+}
+
+impl Server {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("sandbox");
+        let mut spec = SandboxSpec::new(&dir);
+        spec.people = 40;
+        spec.crl_entries = 50;
+        spec.cards = 6;
+        init(&spec).unwrap();
+        let config = Config::load(&dir.join("serve.toml")).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let running = runtime.block_on(start(&config)).unwrap();
+        Self {
+            _tmp: tmp,
+            api: running.api,
+            admin: running.admin,
+            dir,
+            runtime,
+            running: Some(running),
+        }
+    }
+
+    fn card(&self, n: usize) -> PoolCard {
+        serde_json::from_slice(&std::fs::read(self.dir.join(format!("cards/{n:04}.json"))).unwrap())
+            .unwrap()
+    }
+
+    fn client(&self) -> ureq::Agent {
+        agent(&self.dir, &facility_codes(1)[0]).unwrap()
+    }
+
+    fn bound(&self, card: &PoolCard, purpose: AssertionPurpose) -> Vec<u8> {
+        let (_, v) = post(&self.client(), self.api, "/v1/challenges", b"{}").unwrap();
+        let nonce = hex::decode(v["challenge"].as_str().unwrap()).unwrap();
+        let a = bound_assertion(
+            card,
+            "kazasu.sandbox",
+            "https://kazasu.sandbox",
+            purpose,
+            &nonce,
+        )
+        .unwrap();
+        json!({
+            "certificate": hex::encode(a.certificate.der()),
+            "message": hex::encode(&a.message),
+            "signature": hex::encode(&a.signature),
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown_handle().trigger();
+            self.runtime.block_on(r.wait());
+        }
+    }
+}
+
+fn dir_of(s: &Server) -> &Path {
+    &s.dir
+}
+
+#[test]
+fn confirmation_answers_once_and_refuses_revoked_cards() {
+    let s = Server::new();
+    let client = s.client();
+    let body = s.bound(&s.card(0), AssertionPurpose::Confirm);
+    let (status, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(v["ProcessingResultStatus"], "1", "{v}");
+    assert!(!v["ResultList"].as_array().unwrap().is_empty());
+    // The same assertion again: the challenge is used.
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultStatus"], "2");
+    assert_eq!(v["ProcessingResultCode"], "K1003");
+    // The sandbox's last card is revoked.
+    let body = s.bound(&s.card(5), AssertionPurpose::Confirm);
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultStatus"], "2");
+    assert_eq!(v["ProcessingResultCode"], "K1002", "{v}");
+    // A check-in assertion is not a confirmation.
+    let body = s.bound(&s.card(1), AssertionPurpose::CheckIn);
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultStatus"], "2", "{v}");
+    s.stop();
+}
+
+#[test]
+fn check_in_numbers_and_idempotence() {
+    let s = Server::new();
+    let client = s.client();
+    let first = s.bound(&s.card(0), AssertionPurpose::CheckIn);
+    let (status, v) = post(&client, s.api, "/v1/checkin", &first).unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["queue_number"], 1);
+    let (_, v) = post(
+        &client,
+        s.api,
+        "/v1/checkin",
+        &s.bound(&s.card(1), AssertionPurpose::CheckIn),
+    )
+    .unwrap();
+    assert_eq!(v["queue_number"], 2);
+    let (_, v) = post(
+        &client,
+        s.api,
+        "/v1/checkin",
+        &s.bound(&s.card(0), AssertionPurpose::CheckIn),
+    )
+    .unwrap();
+    assert_eq!(
+        v["queue_number"], 1,
+        "the same card the same day keeps its number"
+    );
+    let (status, v) = post(&client, s.api, "/v1/checkin", &first).unwrap();
+    assert_eq!(status, 403);
+    assert_eq!(v["code"], "K1003", "{v}");
+    assert!(v["request_id"].as_str().unwrap().starts_with("sandbox-"));
+    s.stop();
+}
+
+#[test]
+fn facilities_must_present_a_certificate_of_the_facility_ca() {
+    let s = Server::new();
+    let ca =
+        ureq::tls::Certificate::from_pem(&std::fs::read(s.dir.join("tls/server-ca.pem")).unwrap())
+            .unwrap();
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+            ca,
+        ])))
+        .build();
+    let anonymous = ureq::Agent::config_builder()
+        .tls_config(tls)
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    assert!(post(&anonymous, s.api, "/v1/challenges", b"{}").is_err());
+    // The admin endpoints answer without one.
+    let health: Value = ureq::get(format!("http://{}/health", s.admin))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .map(|t| serde_json::from_str(&t).unwrap())
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let metrics = ureq::get(format!("http://{}/metrics", s.admin))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains("kazasu_tls_handshake_failures_total"),
+        "{metrics}"
+    );
+    s.stop();
+}
+
+#[test]
+fn bodies_are_bounded_and_checked() {
+    let s = Server::new();
+    let client = s.client();
+    let big = vec![b'a'; 100_000];
+    let (status, _) = post(&client, s.api, "/v1/consents/check", &big).unwrap();
+    assert_eq!(status, 413);
+    let (status, v) = post(&client, s.api, "/v1/consents/check", b"{not json").unwrap();
+    assert_eq!(status, 400, "{v}");
+    let (status, v) = post(
+        &client,
+        s.api,
+        "/v1/consents/check",
+        br#"{"patient":"p","class":"medication","purpose":"TREAT","facility":"9999999999"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        status, 400,
+        "a facility is the certificate's, never the body's: {v}"
+    );
+    let (status, v) = post(&client, s.api, "/v1/no-such-route", b"{}").unwrap();
+    assert_eq!(status, 404);
+    assert!(v["request_id"].is_string());
+    s.stop();
+}
+
+#[test]
+fn consent_withdrawal_and_queue_checks_pass_on_one_instance() {
+    let s = Server::new();
+    check::consent_withdrawal(dir_of(&s), s.api, s.api).unwrap();
+    check::challenge_once(dir_of(&s), s.api, s.api, 3).unwrap();
+    check::queue_numbers(dir_of(&s), &[s.api], 2).unwrap();
+    s.stop();
+}
+
+#[test]
+fn shutdown_drains() {
+    let s = Server::new();
+    let admin = s.admin;
+    let handle = s.running.as_ref().unwrap().shutdown_handle();
+    handle.trigger();
+    let running = {
+        let mut s = s;
+        let r = s.running.take().unwrap();
+        s.runtime.block_on(r.wait());
+        s
+    };
+    assert!(running.running.is_none());
+    assert!(ureq::get(format!("http://{admin}/health")).call().is_err());
+}
