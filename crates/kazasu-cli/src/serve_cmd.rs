@@ -135,11 +135,14 @@ pub(crate) fn init(args: &InitArgs) -> Result<(), Failure> {
 
 fn line(label: &str, r: &LoadReport) -> String {
     format!(
-        "bench-serve {label}: {} instance(s), {:.1} s — confirmations {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; {} ok, {} refused, {} failed), \
+        "bench-serve {label}: {} instance(s), {:.1} s — challenges {:.0}/s (p50 {:.2} ms, p99 {:.2} ms); confirmations {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; {} ok, {} refused, {} failed), \
 check-ins {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; {} failed), consent checks {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; {} failed); \
 all {:.0} req/s; in-process verification {:.0}/s; ratio {:.2}",
         r.instances,
         r.run_secs,
+        r.challenges.per_second,
+        r.challenges.p50_ms,
+        r.challenges.p99_ms,
         r.confirm.per_second,
         r.confirm.p50_ms,
         r.confirm.p99_ms,
@@ -176,7 +179,10 @@ pub(crate) fn bench(args: &BenchArgs) -> Result<(), Failure> {
     } else {
         println!("{}", line(&args.label, &report));
     }
-    let failed = report.confirm.failed + report.check_in.failed + report.consent.failed;
+    let failed = report.challenges.failed
+        + report.confirm.failed
+        + report.check_in.failed
+        + report.consent.failed;
     if failed > 0 {
         return Err(Failure::refused(format!(
             "{failed} requests were not answered"

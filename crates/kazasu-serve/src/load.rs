@@ -90,10 +90,12 @@ pub struct LoadReport {
     pub instances: usize,
     /// In-process assertion verifications per second (every core).
     pub in_process_per_second: f64,
-    /// Seconds spent preparing (challenges and card signatures).
+    /// Seconds the cards' signatures took (not part of any rate).
     pub prepare_secs: f64,
     /// Seconds of the timed phase.
     pub run_secs: f64,
+    /// Challenges (timed on their own, before the cards sign).
+    pub challenges: KindFigures,
     /// Confirmations.
     pub confirm: KindFigures,
     /// Check-ins.
@@ -345,11 +347,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
     let rp_id = config.service.relying_party.clone();
     let in_process_per_second = in_process_rate(&config, &cards, spec.reference.max(1))?;
 
-    let preparing = Instant::now();
     let n = spec.targets.len();
-    let agents: Vec<ureq::Agent> = (0..threads())
-        .map(|_| agent(&spec.dir, &facility))
-        .collect::<Result<_, _>>()?;
     let kind_of = |i: usize| {
         let slot = (i % 100) as u32;
         let rest = 100u32.saturating_sub(spec.confirm_percent);
@@ -361,23 +359,60 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
             Kind::Consent
         }
     };
+    let run_agents: Vec<ureq::Agent> = (0..spec.concurrency)
+        .map(|_| agent(&spec.dir, &facility))
+        .collect::<Result<_, _>>()?;
+    // Challenges, timed: what a terminal asks for before every card touch. Issued by one instance,
+    // answered at the next.
+    let needs_challenge: Vec<usize> = (0..spec.requests)
+        .filter(|i| kind_of(*i) != Kind::Consent)
+        .collect();
+    let (fetched, challenge_secs) = timed(
+        &run_agents,
+        needs_challenge.len(),
+        Instant::now() + spec.duration,
+        |agent, j| {
+            let i = needs_challenge[j];
+            let answer = post(agent, spec.targets[i % n], "/v1/challenges", b"{}");
+            let nonce = answer.as_ref().ok().and_then(|(_, v)| {
+                v.get("challenge")
+                    .and_then(Value::as_str)
+                    .and_then(|h| hex::decode(h).ok())
+            });
+            let outcome = match (&answer, &nonce) {
+                (_, Some(_)) => Outcome::Ok,
+                (Ok((status, _)), None) if *status < 500 => Outcome::Refused,
+                _ => Outcome::Failed,
+            };
+            ((i, nonce), outcome)
+        },
+    );
+    let challenges = figures_of(&fetched, challenge_secs);
+    let mut nonces: Vec<Option<Vec<u8>>> = vec![None; spec.requests];
+    for ((i, nonce), _, _) in fetched.into_iter().flatten() {
+        nonces[i] = nonce;
+    }
+    if nonces
+        .iter()
+        .enumerate()
+        .any(|(i, n)| kind_of(i) != Kind::Consent && n.is_none())
+    {
+        return Err(fail(
+            "not every challenge was issued; see the challenge figures",
+        ));
+    }
+    // The cards' signatures, not timed: the card signs, not the server.
+    let preparing = Instant::now();
     let plan = prepare_parallel(spec.requests, |i| {
         let card = &cards[i % cards.len()];
         let kind = kind_of(i);
-        // Issued by one instance, answered at the next.
-        let issuer = i % n;
         let target = (i + 1) % n;
-        let agent = &agents[i % agents.len()];
-        let challenge = |purpose| -> Result<Vec<u8>, ServeError> {
-            let (status, v) =
-                post(agent, spec.targets[issuer], "/v1/challenges", b"{}").map_err(fail)?;
-            let nonce = v
-                .get("challenge")
-                .and_then(Value::as_str)
-                .and_then(|h| hex::decode(h).ok())
-                .ok_or_else(|| fail(format!("challenge: status {status}")))?;
+        let signed = |purpose| -> Result<Vec<u8>, ServeError> {
+            let nonce = nonces[i]
+                .as_deref()
+                .ok_or_else(|| fail("a challenge is missing"))?;
             Ok(wire(&bound_assertion(
-                card, &rp_id, &origin, purpose, &nonce,
+                card, &rp_id, &origin, purpose, nonce,
             )?))
         };
         Ok(match kind {
@@ -385,13 +420,13 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
                 kind,
                 target,
                 path: "/v1/eligibility/confirmations",
-                body: challenge(AssertionPurpose::Confirm)?,
+                body: signed(AssertionPurpose::Confirm)?,
             },
             Kind::CheckIn => Planned {
                 kind,
                 target,
                 path: "/v1/checkin",
-                body: challenge(AssertionPurpose::CheckIn)?,
+                body: signed(AssertionPurpose::CheckIn)?,
             },
             Kind::Consent => Planned {
                 kind,
@@ -405,60 +440,24 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
     })?;
     let prepare_secs = preparing.elapsed().as_secs_f64();
 
-    let run_agents: Vec<ureq::Agent> = (0..spec.concurrency)
-        .map(|_| agent(&spec.dir, &facility))
-        .collect::<Result<_, _>>()?;
-    let next = AtomicUsize::new(0);
-    let started = Instant::now();
-    let deadline = started + spec.duration;
-    let mut results: Vec<(Kind, f64, Outcome)> = Vec::with_capacity(plan.len());
-    std::thread::scope(|s| {
-        let handles: Vec<_> = run_agents
-            .iter()
-            .map(|agent| {
-                let plan = &plan;
-                let next = &next;
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    loop {
-                        if Instant::now() >= deadline {
-                            break;
-                        }
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(p) = plan.get(i) else { break };
-                        let t = Instant::now();
-                        let answer = post(agent, spec.targets[p.target], p.path, &p.body);
-                        let ms = t.elapsed().as_secs_f64() * 1000.0;
-                        out.push((p.kind, ms, outcome(p.kind, &answer)));
-                    }
-                    out
-                })
-            })
-            .collect();
-        for h in handles {
-            if let Ok(part) = h.join() {
-                results.extend(part);
-            }
-        }
-    });
-    let run_secs = started.elapsed().as_secs_f64();
+    let (answers, run_secs) = timed(
+        &run_agents,
+        plan.len(),
+        Instant::now() + spec.duration,
+        |agent, i| {
+            let p = &plan[i];
+            let answer = post(agent, spec.targets[p.target], p.path, &p.body);
+            (p.kind, outcome(p.kind, &answer))
+        },
+    );
+    let results: Vec<(Kind, f64, Outcome)> = answers.into_iter().flatten().collect();
     let figures = |kind: Kind| {
-        let mut lat: Vec<f64> = results
+        let of: Vec<Option<((), f64, Outcome)>> = results
             .iter()
             .filter(|r| r.0 == kind)
-            .map(|r| r.1)
+            .map(|r| Some(((), r.1, r.2)))
             .collect();
-        lat.sort_by(f64::total_cmp);
-        let count = |o: Outcome| results.iter().filter(|r| r.0 == kind && r.2 == o).count();
-        KindFigures {
-            sent: lat.len(),
-            ok: count(Outcome::Ok),
-            refused: count(Outcome::Refused),
-            failed: count(Outcome::Failed),
-            per_second: lat.len() as f64 / run_secs,
-            p50_ms: percentile(&lat, 50.0),
-            p99_ms: percentile(&lat, 99.0),
-        }
+        figures_of(&of, run_secs)
     };
     let confirm = figures(Kind::Confirm);
     let ratio = confirm.per_second / in_process_per_second;
@@ -468,11 +467,73 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
         prepare_secs,
         run_secs,
         total_per_second: results.len() as f64 / run_secs,
+        challenges,
         check_in: figures(Kind::CheckIn),
         consent: figures(Kind::Consent),
         confirm,
         ratio,
     })
+}
+
+/// Runs `count` jobs on the agents' threads until done or `deadline`: each job's result, latency
+/// (ms) and outcome, in job order (`None` for jobs not started), and the seconds it took.
+fn timed<T: Send>(
+    agents: &[ureq::Agent],
+    count: usize,
+    deadline: Instant,
+    job: impl Fn(&ureq::Agent, usize) -> (T, Outcome) + Sync,
+) -> (Vec<Option<(T, f64, Outcome)>>, f64) {
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    let mut done: Vec<(usize, (T, f64, Outcome))> = Vec::with_capacity(count);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = agents
+            .iter()
+            .map(|agent| {
+                let next = &next;
+                let job = &job;
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    while Instant::now() < deadline {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            break;
+                        }
+                        let t = Instant::now();
+                        let (value, outcome) = job(agent, i);
+                        out.push((i, (value, t.elapsed().as_secs_f64() * 1000.0, outcome)));
+                    }
+                    out
+                })
+            })
+            .collect();
+        for h in handles {
+            if let Ok(part) = h.join() {
+                done.extend(part);
+            }
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let mut ordered: Vec<Option<(T, f64, Outcome)>> = (0..count).map(|_| None).collect();
+    for (i, r) in done {
+        ordered[i] = Some(r);
+    }
+    (ordered, secs)
+}
+
+fn figures_of<T>(results: &[Option<(T, f64, Outcome)>], secs: f64) -> KindFigures {
+    let mut lat: Vec<f64> = results.iter().flatten().map(|r| r.1).collect();
+    lat.sort_by(f64::total_cmp);
+    let count = |o: Outcome| results.iter().flatten().filter(|r| r.2 == o).count();
+    KindFigures {
+        sent: lat.len(),
+        ok: count(Outcome::Ok),
+        refused: count(Outcome::Refused),
+        failed: count(Outcome::Failed),
+        per_second: lat.len() as f64 / secs,
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
