@@ -7,8 +7,8 @@ use std::sync::Arc;
 use kazasu_auth::{AccountStore, SqliteAuthStore};
 use kazasu_consent::{LedgerStore, SqliteLedgerStore};
 use kazasu_health::store::{CheckinStore, EligibilityStore};
-use kazasu_health::{SqliteChallengeStore, SqliteStore};
-use kazasu_pki::ChallengeStore;
+use kazasu_health::SqliteStore;
+use kazasu_pki::{ChallengeStore, MemoryChallengeStore};
 
 use crate::ServeError;
 use crate::config::Config;
@@ -40,8 +40,9 @@ impl std::fmt::Debug for Stores {
     }
 }
 
-/// The three SQLite files a `sqlite:PATH` URL stands for: PATH (eligibility, check-in,
-/// challenges), and the consent ledger and the login accounts beside it.
+/// The three SQLite files a `sqlite:PATH` URL stands for: PATH (eligibility and check-in), and the
+/// consent ledger and the login accounts beside it. (Challenges stay in memory: SQLite is for one
+/// instance.)
 pub fn sqlite_paths(path: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let stem = path
         .file_stem()
@@ -66,9 +67,10 @@ impl Stores {
             let db = |e: &dyn std::fmt::Display| ServeError::Database(e.to_string());
             return Ok(Stores {
                 health: Arc::new(SqliteStore::open(&health).map_err(|e| db(&e))?),
-                challenges: Arc::new(
-                    SqliteChallengeStore::open(&health, lifetime, capacity).map_err(|e| db(&e))?,
-                ),
+                // SQLite serves one instance: its challenges can live in memory, which spares
+                // a synchronous commit per challenge. (A restart forgets outstanding challenges;
+                // terminals ask again.)
+                challenges: Arc::new(MemoryChallengeStore::with_capacity(lifetime, capacity)),
                 ledger: Arc::new(SqliteLedgerStore::open(&consent).map_err(|e| db(&e))?),
                 accounts: Arc::new(SqliteAuthStore::open(&auth).map_err(|e| db(&e))?),
                 backend: "sqlite",
