@@ -9,7 +9,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 stage() { printf '\n=== %s ===\n' "$*"; }
 
 need_pkgs=()
-for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl libxml2-utils; do
+for p in pcscd libpcsclite-dev vsmartcard-vpcd opensc pkgconf openssl libxml2-utils curl; do
     dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then
@@ -55,6 +55,9 @@ if [ -x scripts/pcsc-e2e.sh ]; then
     scripts/pcsc-e2e.sh
 fi
 
+stage "kazasu serve end to end: SQLite; two instances on a throw-away PostgreSQL, one killed mid-load; load figures"
+scripts/serve-e2e.sh
+
 stage "independent judges (openssl on the HPKI chain, xmllint on the オン資 files)"
 scripts/judges.sh
 
@@ -75,7 +78,7 @@ stage "cargo package (every crate, verified against its packaged dependencies)"
 # be reused: clean ours first.
 rm -rf "${CARGO_TARGET_DIR:-target}/package"
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kazasu-*
-for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-onshi kazasu-pcsc kazasu-cli; do
+for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-onshi kazasu-pcsc kazasu-serve kazasu-cli; do
     cargo clean -q -p "$c" 2>/dev/null || true
 done
 cargo package --workspace --locked --allow-dirty >/dev/null 2>"${TMPDIR:-/tmp}/kazasu-package.log" || { cat "${TMPDIR:-/tmp}/kazasu-package.log"; exit 1; }

@@ -452,7 +452,7 @@ fn request_id(instance: &str) -> String {
         // Ids are for correlation only; a clock-derived one is good enough when the OS has no
         // randomness to give.
         let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        bytes = (nanos as u64).to_be_bytes();
+        bytes = nanos.to_be_bytes()[8..].try_into().unwrap_or_default();
     }
     format!("{instance}-{}", hex::encode(bytes))
 }
@@ -510,7 +510,7 @@ async fn around(State(app): State<Arc<App>>, mut request: Request, next: Next) -
         method = %method,
         route = %route,
         status = status.as_u16(),
-        micros = elapsed.as_micros() as u64,
+        micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         facility = %facility,
         "request"
     );

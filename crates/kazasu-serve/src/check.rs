@@ -26,6 +26,8 @@ use crate::sandbox::{NETWORK, PoolCard, facility_codes};
 /// A property that did not hold, or a run that could not be made.
 pub type CheckError = String;
 
+type Answer = Result<(u16, Value), String>;
+
 struct Ctx {
     cards: Vec<PoolCard>,
     rp_id: String,
@@ -168,7 +170,7 @@ pub fn queue_numbers(
         }
     }
     let next = AtomicUsize::new(0);
-    let receipts: Mutex<Vec<(usize, Result<(u16, Value), String>)>> = Mutex::new(Vec::new());
+    let receipts: Mutex<Vec<(usize, Answer)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..jobs.len().min(16) {
             s.spawn(|| {
@@ -280,10 +282,10 @@ fn consent_body(dir: &Path, card: &PoolCard, doc: &ConsentDocument) -> Result<Ve
     let mut crls = Vec::new();
     for name in ["auth-2015", "auth-2023"] {
         let der = std::fs::read(dir.join(format!("crl/{name}.der"))).map_err(|e| e.to_string())?;
-        if let Ok(crl) = kazasu_pki::Crl::from_der(&der) {
-            if crl.issuer() == cert.issuer() {
-                crls.push(HexBytes(der));
-            }
+        if let Ok(crl) = kazasu_pki::Crl::from_der(&der)
+            && crl.issuer() == cert.issuer()
+        {
+            crls.push(HexBytes(der));
         }
     }
     let evidence = Evidence::Assertion {
@@ -396,7 +398,10 @@ pub struct CrashReport {
     pub retry_answered: usize,
     /// Retries refused as already used (the first try had committed; its answer was lost).
     pub retry_replayed: usize,
-    /// Confirmations answered twice (must be 0).
+    /// Answered confirmations presented again afterwards.
+    pub confirmations_rechecked: usize,
+    /// Of those, answered again instead of refused as used (a lost commit or a double answer;
+    /// must be 0).
     pub answered_twice: usize,
     /// Check-in receipts re-read after the run.
     pub receipts_checked: usize,
@@ -444,6 +449,23 @@ pub fn crash(
         ..CrashReport::default()
     });
     let receipts: Mutex<HashMap<usize, u64>> = Mutex::new(HashMap::new());
+    let answered: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+    let note = |n: usize, checkin: bool, card: usize, answer: &Result<(u16, Value), String>| {
+        if checkin {
+            if let Ok((200, v)) = answer
+                && let (Some(q), Ok(mut m)) = (
+                    v.get("queue_number").and_then(Value::as_u64),
+                    receipts.lock(),
+                )
+            {
+                m.insert(card, q);
+            }
+        } else if confirmed(answer)
+            && let Ok(mut a) = answered.lock()
+        {
+            a.push(n);
+        }
+    };
     std::thread::scope(|s| {
         for _ in 0..8 {
             s.spawn(|| {
@@ -461,45 +483,28 @@ pub fn crash(
                         "/v1/eligibility/confirmations"
                     };
                     let first = post(&agent, targets[*t], path, payload);
-                    let dead =
-                        matches!(&first, Err(_)) || matches!(&first, Ok((s, _)) if *s >= 500);
-                    let Ok(mut r) = report.lock() else { return };
+                    let dead = first.as_ref().map_or(true, |(s, _)| *s >= 500);
                     if !dead {
-                        r.answered_first += 1;
-                        if let (true, Ok((200, v))) = (*checkin, &first) {
-                            if let (Some(q), Ok(mut m)) = (
-                                v.get("queue_number").and_then(Value::as_u64),
-                                receipts.lock(),
-                            ) {
-                                m.insert(*card, q);
-                            }
+                        note(n, *checkin, *card, &first);
+                        if let Ok(mut r) = report.lock() {
+                            r.answered_first += 1;
                         }
                         continue;
                     }
-                    r.retried += 1;
-                    drop(r);
                     let second = post(&agent, targets[(*t + 1) % targets.len()], path, payload);
-                    let Ok(mut r) = report.lock() else { return };
                     let ok = if *checkin {
                         matches!(&second, Ok((200, _)))
                     } else {
                         confirmed(&second)
                     };
-                    if ok {
-                        r.retry_answered += 1;
-                        if confirmed(&first) {
-                            r.answered_twice += 1;
+                    note(n, *checkin, *card, &second);
+                    if let Ok(mut r) = report.lock() {
+                        r.retried += 1;
+                        if ok {
+                            r.retry_answered += 1;
+                        } else {
+                            r.retry_replayed += 1;
                         }
-                        if let (true, Ok((200, v))) = (*checkin, &second) {
-                            if let (Some(q), Ok(mut m)) = (
-                                v.get("queue_number").and_then(Value::as_u64),
-                                receipts.lock(),
-                            ) {
-                                m.insert(*card, q);
-                            }
-                        }
-                    } else {
-                        r.retry_replayed += 1;
                     }
                 }
             });
@@ -507,6 +512,20 @@ pub fn crash(
     });
     let mut report = report.into_inner().map_err(|_| "poisoned")?;
     let receipts = receipts.into_inner().map_err(|_| "poisoned")?;
+    let answered = answered.into_inner().map_err(|_| "poisoned")?;
+    // Every confirmation answered, presented again at the surviving instance: its challenge must be
+    // used (the answer's commit survived) and the answer never given a second time.
+    for n in &answered {
+        let (_, _, _, payload) = &plan[*n];
+        let again = post(&setup, targets[0], "/v1/eligibility/confirmations", payload)?;
+        report.confirmations_rechecked += 1;
+        let used = matches!(&again, (200, v) if v.get("ProcessingResultCode").and_then(Value::as_str) == Some("K1003"));
+        if !used {
+            report.answered_twice += 1;
+        }
+    }
+    // Every card with a receipt checks in again at the surviving instance: the same number means
+    // the check-in it was answered for is in the database.
     for (card, number) in &receipts {
         let nonce = challenge(&setup, targets[0])?;
         let payload = body(cards[*card], &c, AssertionPurpose::CheckIn, &nonce)?;

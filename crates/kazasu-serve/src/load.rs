@@ -223,8 +223,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    // Nearest rank: the smallest value with at least p % of the values at or below it.
+    let len = sorted.len();
+    let rank = (1..=len)
+        .find(|r| *r as f64 >= p / 100.0 * len as f64)
+        .unwrap_or(len);
+    sorted[rank - 1]
 }
 
 fn threads() -> usize {
@@ -349,7 +353,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
 
     let n = spec.targets.len();
     let kind_of = |i: usize| {
-        let slot = (i % 100) as u32;
+        let slot = u32::try_from(i % 100).unwrap_or(0);
         let rest = 100u32.saturating_sub(spec.confirm_percent);
         if slot < spec.confirm_percent {
             Kind::Confirm
@@ -452,7 +456,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
     );
     let results: Vec<(Kind, f64, Outcome)> = answers.into_iter().flatten().collect();
     let figures = |kind: Kind| {
-        let of: Vec<Option<((), f64, Outcome)>> = results
+        let of: Vec<Timed<()>> = results
             .iter()
             .filter(|r| r.0 == kind)
             .map(|r| Some(((), r.1, r.2)))
@@ -475,6 +479,9 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, ServeError> {
     })
 }
 
+/// A job's result, latency (ms) and outcome; `None` when it never started.
+type Timed<T> = Option<(T, f64, Outcome)>;
+
 /// Runs `count` jobs on the agents' threads until done or `deadline`: each job's result, latency
 /// (ms) and outcome, in job order (`None` for jobs not started), and the seconds it took.
 fn timed<T: Send>(
@@ -482,7 +489,7 @@ fn timed<T: Send>(
     count: usize,
     deadline: Instant,
     job: impl Fn(&ureq::Agent, usize) -> (T, Outcome) + Sync,
-) -> (Vec<Option<(T, f64, Outcome)>>, f64) {
+) -> (Vec<Timed<T>>, f64) {
     let next = AtomicUsize::new(0);
     let started = Instant::now();
     let mut done: Vec<(usize, (T, f64, Outcome))> = Vec::with_capacity(count);
@@ -514,14 +521,14 @@ fn timed<T: Send>(
         }
     });
     let secs = started.elapsed().as_secs_f64();
-    let mut ordered: Vec<Option<(T, f64, Outcome)>> = (0..count).map(|_| None).collect();
+    let mut ordered: Vec<Timed<T>> = (0..count).map(|_| None).collect();
     for (i, r) in done {
         ordered[i] = Some(r);
     }
     (ordered, secs)
 }
 
-fn figures_of<T>(results: &[Option<(T, f64, Outcome)>], secs: f64) -> KindFigures {
+fn figures_of<T>(results: &[Timed<T>], secs: f64) -> KindFigures {
     let mut lat: Vec<f64> = results.iter().flatten().map(|r| r.1).collect();
     lat.sort_by(f64::total_cmp);
     let count = |o: Outcome| results.iter().flatten().filter(|r| r.2 == o).count();

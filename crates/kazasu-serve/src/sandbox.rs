@@ -334,15 +334,14 @@ pub fn init(spec: &SandboxSpec) -> Result<SandboxReport, ServeError> {
                     seed: 1,
                 });
             }
-            if purpose == Purpose::Authentication {
-                if let Some((_, _, _, (serial, g))) = pool.last() {
-                    if *g == generation {
-                        crl = crl.revoke(RevokedEntry::from_bytes(
-                            serial,
-                            at - time::Duration::days(1),
-                        ));
-                    }
-                }
+            if purpose == Purpose::Authentication
+                && let Some((_, _, _, (serial, g))) = pool.last()
+                && *g == generation
+            {
+                crl = crl.revoke(RevokedEntry::from_bytes(
+                    serial,
+                    at - time::Duration::days(1),
+                ));
             }
             let der = pki.crl(purpose, generation, &crl).map_err(fail)?;
             if purpose == Purpose::Authentication && generation == Generation::G2023 {

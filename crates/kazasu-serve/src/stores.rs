@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use kazasu_auth::{AccountStore, SqliteAuthStore};
 use kazasu_consent::{LedgerStore, SqliteLedgerStore};
-use kazasu_health::store::{CheckinStore, EligibilityStore};
 use kazasu_health::SqliteStore;
+use kazasu_health::store::{CheckinStore, EligibilityStore};
 use kazasu_pki::{ChallengeStore, MemoryChallengeStore};
 
 use crate::ServeError;
