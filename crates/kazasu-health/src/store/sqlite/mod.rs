@@ -8,7 +8,7 @@ use std::time::Duration;
 mod challenges;
 mod checkin;
 mod eligibility;
-mod facility;
+pub(crate) mod facility;
 #[cfg(feature = "qualification")]
 mod linkages;
 
@@ -44,6 +44,7 @@ const MAX_LINEAGE: usize = 64;
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    pub(super) audit_queue: facility::AuditQueue,
 }
 
 impl SqliteStore {
@@ -68,6 +69,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let store = Self {
             conn: Mutex::new(conn),
+            audit_queue: facility::AuditQueue::default(),
         };
         store.migrate()?;
         Ok(store)
