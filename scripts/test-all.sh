@@ -75,7 +75,7 @@ stage "cargo package (every crate, verified against its packaged dependencies)"
 # be reused: clean ours first.
 rm -rf "${CARGO_TARGET_DIR:-target}/package"
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kazasu-*
-for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-onshi kazasu-pcsc kazasu-cli; do
+for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-postgres kazasu-onshi kazasu-pcsc kazasu-cli; do
     cargo clean -q -p "$c" 2>/dev/null || true
 done
 cargo package --workspace --locked --allow-dirty >/dev/null 2>"${TMPDIR:-/tmp}/kazasu-package.log" || { cat "${TMPDIR:-/tmp}/kazasu-package.log"; exit 1; }
