@@ -15,7 +15,12 @@ fn race<S: LedgerStore + Sync>(w: &World, a: &ConsentLedger<S>, b: &ConsentLedge
     // Distinct grants, one contested grant (four copies), and break-glass acts, from both ledgers.
     let distinct: Vec<_> = (0..6)
         .map(|i| {
-            let r = w.record(&format!("c{i}"), &format!("p{i}"), Pattern::AllMembers, vec![]);
+            let r = w.record(
+                &format!("c{i}"),
+                &format!("p{i}"),
+                Pattern::AllMembers,
+                vec![],
+            );
             w.sign_cms(&w.doc(Action::Grant, &r, AT), &w.adult)
         })
         .collect();
@@ -68,15 +73,26 @@ fn race<S: LedgerStore + Sync>(w: &World, a: &ConsentLedger<S>, b: &ConsentLedge
         kazasu_consent::Decision::Permit { seq, .. } => seq,
         other => panic!("{other:?}"),
     }));
-    let won: Vec<u64> = contested_ok.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
-    assert_eq!(won.len(), 1, "the contested grant landed once: {contested_ok:?}");
+    let won: Vec<u64> = contested_ok
+        .iter()
+        .filter_map(|r| r.as_ref().ok().copied())
+        .collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "the contested grant landed once: {contested_ok:?}"
+    );
     for lost in contested_ok.iter().filter(|r| r.is_err()) {
         assert!(matches!(lost, Err(ConsentError::Refused(_))), "{lost:?}");
     }
     seqs.extend(won);
     seqs.sort_unstable();
     let total = a.store().len().unwrap();
-    assert_eq!(seqs, (0..total).collect::<Vec<_>>(), "each act has its own position");
+    assert_eq!(
+        seqs,
+        (0..total).collect::<Vec<_>>(),
+        "each act has its own position"
+    );
     assert_eq!(total, 13);
     a.checkpoint(AT).unwrap();
     let report = b.audit(&a.public_key_der().unwrap(), true).unwrap();

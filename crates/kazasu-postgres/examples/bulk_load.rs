@@ -42,7 +42,10 @@ fn people(count: u64) -> impl Iterator<Item = EnrolledPerson> {
 fn check(store: &dyn EligibilityStore, count: u64) {
     let last = count - 1;
     let cert = CertificateId::from_hex_parts("a1b2c3d4", &format!("{:x}", last + 1)).unwrap();
-    let agency = store.resolve(&cert).unwrap().expect("the last person resolves");
+    let agency = store
+        .resolve(&cert)
+        .unwrap()
+        .expect("the last person resolves");
     assert_eq!(agency.as_str(), format!("AGC{last:013}"));
     assert!(store.person(&agency).unwrap().is_some());
 }

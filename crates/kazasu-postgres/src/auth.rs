@@ -1,6 +1,8 @@
 //! [`PgAuthStore`]: kazasu-auth's accounts and tickets on PostgreSQL.
 
-use kazasu_auth::{Account, AccountId, AccountStore, Admission, AuthError, Ticket, TicketStore, VerifiedClaim};
+use kazasu_auth::{
+    Account, AccountId, AccountStore, Admission, AuthError, Ticket, TicketStore, VerifiedClaim,
+};
 use kazasu_pki::CertificateId;
 use postgres::GenericClient;
 use time::OffsetDateTime;

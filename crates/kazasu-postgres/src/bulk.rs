@@ -71,7 +71,10 @@ impl BulkEnrol for PgStore {
             for e in people {
                 let n = i64::try_from(count).unwrap_or(i64::MAX);
                 let p = &e.person;
-                let (issuer, serial) = (e.certificate.issuer_key_id_hex(), e.certificate.serial_hex());
+                let (issuer, serial) = (
+                    e.certificate.issuer_key_id_hex(),
+                    e.certificate.serial_hex(),
+                );
                 let head: [&(dyn ToSql + Sync); 10] = [
                     &p.agency_code.as_str(),
                     &p.name,

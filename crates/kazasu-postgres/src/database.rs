@@ -53,7 +53,9 @@ impl PgDatabase {
     pub fn connect_in_schema(url: &str, schema: &str, pool_size: u32) -> Result<Self, PgError> {
         let valid = !schema.is_empty()
             && schema.len() <= 63
-            && schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
             && !schema.as_bytes()[0].is_ascii_digit();
         if !valid {
             return Err(PgError::Config(
@@ -161,9 +163,7 @@ impl PgDatabase {
     }
 
     /// A connection from the pool, for work the store traits do not cover (bulk loads).
-    pub(crate) fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<Manager>, PgFailure> {
+    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<Manager>, PgFailure> {
         Ok(self.pool.get()?)
     }
 

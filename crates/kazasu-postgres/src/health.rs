@@ -56,11 +56,7 @@ pub(crate) fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, table: &'static st
         .map_err(|_| corrupt(table, format!("column {i} cannot be read")))
 }
 
-fn code<T>(
-    table: &'static str,
-    s: &str,
-    make: impl Fn(&str) -> Result<T, HealthError>,
-) -> R<T> {
+fn code<T>(table: &'static str, s: &str, make: impl Fn(&str) -> Result<T, HealthError>) -> R<T> {
     make(s).map_err(|e| corrupt(table, e.to_string()))
 }
 

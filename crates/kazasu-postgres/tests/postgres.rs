@@ -120,9 +120,14 @@ fn errors_carry_no_row_values() {
     // DETAIL would quote the value.
     db.execute("CREATE UNIQUE INDEX one_reference ON reference_numbers (reference_number)");
     let f = FacilityCode::new("1312345678").unwrap();
-    let (a, b) = (AgencyCode::new("A1").unwrap(), AgencyCode::new("A2").unwrap());
+    let (a, b) = (
+        AgencyCode::new("A1").unwrap(),
+        AgencyCode::new("A2").unwrap(),
+    );
     s.set_reference_number(&f, &a, "SECRET-REF-123").unwrap();
-    let err = s.set_reference_number(&f, &b, "SECRET-REF-123").unwrap_err();
+    let err = s
+        .set_reference_number(&f, &b, "SECRET-REF-123")
+        .unwrap_err();
     let mut text = format!("{err} {err:?}");
     let mut source = std::error::Error::source(&err);
     while let Some(s) = source {

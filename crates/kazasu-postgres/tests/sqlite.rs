@@ -52,7 +52,8 @@ impl suite::Db for SqliteDb {
 
     fn execute(&self, sql: &str) {
         let conn = rusqlite::Connection::open(self.path("store.db")).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
         conn.execute_batch(sql).unwrap();
     }
 }

@@ -133,11 +133,7 @@ pub fn apply_issuance(
 
 /// Applies a suspension to `l`; `false` when already suspended (the rule every [`LinkageStore`]
 /// follows for [`LinkageStore::suspend`]).
-pub fn apply_suspension(
-    l: &mut Linkage,
-    reason: &SuspensionReason,
-    since: OffsetDateTime,
-) -> bool {
+pub fn apply_suspension(l: &mut Linkage, reason: &SuspensionReason, since: OffsetDateTime) -> bool {
     if matches!(l.state, LinkageState::Suspended { .. }) {
         return false;
     }

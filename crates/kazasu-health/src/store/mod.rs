@@ -6,7 +6,6 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteChallengeStore, SqliteStore};
 
-
 use kazasu_pki::CertificateId;
 use time::{Date, OffsetDateTime};
 
@@ -258,6 +257,8 @@ pub trait BulkEnrol {
     /// [`EligibilityStore::link_certificate`] would, in one transaction: all or nothing. A
     /// certificate linked to another person (already, or earlier in `people`) is a
     /// [`StoreError::Conflict`] and nothing is stored. Returns how many people were read.
-    fn bulk_enrol(&self, people: &mut dyn Iterator<Item = EnrolledPerson>)
-    -> Result<u64, StoreError>;
+    fn bulk_enrol(
+        &self,
+        people: &mut dyn Iterator<Item = EnrolledPerson>,
+    ) -> Result<u64, StoreError>;
 }

@@ -137,21 +137,28 @@ pub fn people_qualifications_and_certificate_links(db: &impl Db) {
     let (p, q) = person(1);
     assert_eq!(s.person(&p.agency_code).unwrap(), None);
     s.put_person(&p, &q).unwrap();
-    assert_eq!(s.person(&p.agency_code).unwrap(), Some((p.clone(), sorted(q.clone()))));
+    assert_eq!(
+        s.person(&p.agency_code).unwrap(),
+        Some((p.clone(), sorted(q.clone())))
+    );
     // Replacing: new data, the old qualifications gone.
     let mut p2 = p.clone();
     p2.name = "山田\u{3000}花子".into();
     p2.sex2 = InsuranceSex::Female;
     p2.address = None;
     s.put_person(&p2, &q[..1]).unwrap();
-    assert_eq!(s.person(&p.agency_code).unwrap(), Some((p2.clone(), q[..1].to_vec())));
+    assert_eq!(
+        s.person(&p.agency_code).unwrap(),
+        Some((p2.clone(), q[..1].to_vec()))
+    );
     s.put_person(&p, &q).unwrap();
 
     let c = cert("a1b2", 0x100);
     assert_eq!(s.resolve(&c).unwrap(), None);
     s.link_certificate(&c, &p.agency_code, AT).unwrap();
     // Idempotent for the same person, a conflict for another.
-    s.link_certificate(&c, &p.agency_code, AT + Duration::hours(1)).unwrap();
+    s.link_certificate(&c, &p.agency_code, AT + Duration::hours(1))
+        .unwrap();
     let (other, oq) = person(2);
     s.put_person(&other, &oq).unwrap();
     assert!(matches!(
@@ -169,7 +176,10 @@ pub fn people_qualifications_and_certificate_links(db: &impl Db) {
         Some("00".into()),
         date!(1985 - 04 - 12),
     );
-    assert_eq!(s.find_by_insurance_card(&query).unwrap(), vec![p.agency_code.clone()]);
+    assert_eq!(
+        s.find_by_insurance_card(&query).unwrap(),
+        vec![p.agency_code.clone()]
+    );
     let wrong_birth = InsuranceCardQuery::new(
         InsurerNumber::new("33120015").unwrap(),
         "記号2",
@@ -179,11 +189,18 @@ pub fn people_qualifications_and_certificate_links(db: &impl Db) {
     );
     assert!(s.find_by_insurance_card(&wrong_birth).unwrap().is_empty());
 
-    assert_eq!(s.reference_number(&facility(), &p.agency_code).unwrap(), None);
-    s.set_reference_number(&facility(), &p.agency_code, "R-1").unwrap();
-    s.set_reference_number(&facility(), &p.agency_code, "R-2").unwrap();
     assert_eq!(
-        s.reference_number(&facility(), &p.agency_code).unwrap().as_deref(),
+        s.reference_number(&facility(), &p.agency_code).unwrap(),
+        None
+    );
+    s.set_reference_number(&facility(), &p.agency_code, "R-1")
+        .unwrap();
+    s.set_reference_number(&facility(), &p.agency_code, "R-2")
+        .unwrap();
+    assert_eq!(
+        s.reference_number(&facility(), &p.agency_code)
+            .unwrap()
+            .as_deref(),
         Some("R-2")
     );
 }
@@ -191,14 +208,29 @@ pub fn people_qualifications_and_certificate_links(db: &impl Db) {
 pub fn renewal_lineage_and_legacy_ids(db: &impl Db) {
     let s = db.store();
     let (a, b, c) = (cert("aa", 1), cert("aa", 2), cert("bb", 3));
-    assert_eq!(s.import_renewals(&[(a.clone(), b.clone()), (b.clone(), c.clone())]).unwrap(), 2);
-    assert_eq!(s.import_renewals(&[(a.clone(), b.clone())]).unwrap(), 0, "known links are not new");
+    assert_eq!(
+        s.import_renewals(&[(a.clone(), b.clone()), (b.clone(), c.clone())])
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.import_renewals(&[(a.clone(), b.clone())]).unwrap(),
+        0,
+        "known links are not new"
+    );
     assert!(matches!(
         s.import_renewals(&[(cert("cc", 9), cert("cc", 10)), (c.clone(), c.clone())]),
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(s.lineage(&cert("cc", 10)).unwrap(), vec![cert("cc", 10)], "a refused import writes nothing");
-    assert_eq!(s.lineage(&c).unwrap(), vec![c.clone(), b.clone(), a.clone()]);
+    assert_eq!(
+        s.lineage(&cert("cc", 10)).unwrap(),
+        vec![cert("cc", 10)],
+        "a refused import writes nothing"
+    );
+    assert_eq!(
+        s.lineage(&c).unwrap(),
+        vec![c.clone(), b.clone(), a.clone()]
+    );
     assert_eq!(s.lineage(&a).unwrap(), vec![a.clone()]);
 
     // The person linked by the oldest certificate is found from the newest.
@@ -208,8 +240,15 @@ pub fn renewal_lineage_and_legacy_ids(db: &impl Db) {
     assert_eq!(s.resolve(&c).unwrap(), Some(p.agency_code.clone()));
 
     // A loop is a corrupt chain, not a hang.
-    s.import_renewals(&[(cert("dd", 2), cert("dd", 1)), (cert("dd", 1), cert("dd", 2))]).unwrap();
-    assert!(matches!(s.lineage(&cert("dd", 1)), Err(StoreError::CorruptRow { .. })));
+    s.import_renewals(&[
+        (cert("dd", 2), cert("dd", 1)),
+        (cert("dd", 1), cert("dd", 2)),
+    ])
+    .unwrap();
+    assert!(matches!(
+        s.lineage(&cert("dd", 1)),
+        Err(StoreError::CorruptRow { .. })
+    ));
 
     // Rows written under a legacy id move to the real one.
     let legacy = LegacyCertificateId {
@@ -238,15 +277,32 @@ pub fn terminals_nonces_and_audit(db: &impl Db) {
     assert_eq!(s.terminal_key(&f, "desk-1").unwrap(), None);
     s.register_terminal(&f, "desk-1", b"key one", AT).unwrap();
     s.register_terminal(&f, "desk-1", b"key two", AT).unwrap();
-    assert_eq!(s.terminal_key(&f, "desk-1").unwrap().as_deref(), Some(&b"key two"[..]));
+    assert_eq!(
+        s.terminal_key(&f, "desk-1").unwrap().as_deref(),
+        Some(&b"key two"[..])
+    );
 
     let until = AT + Duration::minutes(10);
     assert!(s.use_nonce(&f, b"n1", until, AT).unwrap());
-    assert!(!db.store().use_nonce(&f, b"n1", until, AT).unwrap(), "used from another instance");
+    assert!(
+        !db.store().use_nonce(&f, b"n1", until, AT).unwrap(),
+        "used from another instance"
+    );
     let other = FacilityCode::new("2712345678").unwrap();
-    assert!(s.use_nonce(&other, b"n1", until, AT).unwrap(), "nonces are per facility");
+    assert!(
+        s.use_nonce(&other, b"n1", until, AT).unwrap(),
+        "nonces are per facility"
+    );
     // Once kept past `until` it is forgotten (the table stays bounded).
-    assert!(s.use_nonce(&f, b"n1", until + Duration::hours(1), until + Duration::minutes(1)).unwrap());
+    assert!(
+        s.use_nonce(
+            &f,
+            b"n1",
+            until + Duration::hours(1),
+            until + Duration::minutes(1)
+        )
+        .unwrap()
+    );
 
     let mut e = AuditEntry::new(AT, f.clone(), LookupMode::Pin, "1");
     e.terminal = Some("desk-1".into());
@@ -254,13 +310,31 @@ pub fn terminals_nonces_and_audit(db: &impl Db) {
     e.certificate = Some(cert("ab", 5));
     e.evidence = Some("genuine".into());
     s.append_audit(&e).unwrap();
-    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K3001")).unwrap();
-    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K3002")).unwrap();
-    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K2001")).unwrap();
-    s.append_audit(&AuditEntry::new(AT - Duration::hours(2), f.clone(), LookupMode::Pin, "1")).unwrap();
-    s.append_audit(&AuditEntry::new(AT, other.clone(), LookupMode::Pin, "1")).unwrap();
-    assert_eq!(s.count_lookups(&f, LookupMode::Pin, AT - Duration::hours(1)).unwrap(), 2);
-    assert_eq!(s.count_lookups(&f, LookupMode::Pin, AT - Duration::hours(3)).unwrap(), 3);
+    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K3001"))
+        .unwrap();
+    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K3002"))
+        .unwrap();
+    s.append_audit(&AuditEntry::new(AT, f.clone(), LookupMode::Pin, "K2001"))
+        .unwrap();
+    s.append_audit(&AuditEntry::new(
+        AT - Duration::hours(2),
+        f.clone(),
+        LookupMode::Pin,
+        "1",
+    ))
+    .unwrap();
+    s.append_audit(&AuditEntry::new(AT, other.clone(), LookupMode::Pin, "1"))
+        .unwrap();
+    assert_eq!(
+        s.count_lookups(&f, LookupMode::Pin, AT - Duration::hours(1))
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.count_lookups(&f, LookupMode::Pin, AT - Duration::hours(3))
+            .unwrap(),
+        3
+    );
     let trail = s.audit_trail(Some(&f)).unwrap();
     assert_eq!(trail.len(), 5);
     assert_eq!(trail[0].at, AT, "same instant");
@@ -276,9 +350,17 @@ pub fn patients_cards_and_reservations(db: &impl Db) {
     let s = db.store();
     let f = facility();
     assert_eq!(s.patient(&f, &card(1)).unwrap(), None);
-    let rec = PatientRecord::new("山田\u{3000}太郎", date!(1985 - 04 - 12), InsuranceSex::Male);
+    let rec = PatientRecord::new(
+        "山田\u{3000}太郎",
+        date!(1985 - 04 - 12),
+        InsuranceSex::Male,
+    );
     s.put_patient(&f, &card(1), &rec).unwrap();
-    let rec2 = PatientRecord::new("山田\u{3000}花子", date!(1986 - 05 - 13), InsuranceSex::Female);
+    let rec2 = PatientRecord::new(
+        "山田\u{3000}花子",
+        date!(1986 - 05 - 13),
+        InsuranceSex::Female,
+    );
     s.put_patient(&f, &card(1), &rec2).unwrap();
     assert_eq!(s.patient(&f, &card(1)).unwrap(), Some(rec2));
 
@@ -299,14 +381,28 @@ pub fn patients_cards_and_reservations(db: &impl Db) {
     s.link_patient_card(&f, &stranger, &card(2), AT).unwrap();
     s.link_patient_card(&f, &stranger, &card(3), AT).unwrap();
     assert_eq!(s.patient_card(&f, &stranger).unwrap(), Some(card(3)));
-    s.link_patient_card(&f, &cert("c3", 1), &card(2), AT).unwrap();
+    s.link_patient_card(&f, &cert("c3", 1), &card(2), AT)
+        .unwrap();
 
     let day = date!(2026 - 11 - 26);
-    s.add_reservation(&f, &card(1), &Reservation::new(day, "14:00", "内科")).unwrap();
-    s.add_reservation(&f, &card(1), &Reservation::new(day, "09:30", "眼科")).unwrap();
-    s.add_reservation(&f, &card(1), &Reservation::new(day.next_day().unwrap(), "09:00", "内科")).unwrap();
+    s.add_reservation(&f, &card(1), &Reservation::new(day, "14:00", "内科"))
+        .unwrap();
+    s.add_reservation(&f, &card(1), &Reservation::new(day, "09:30", "眼科"))
+        .unwrap();
+    s.add_reservation(
+        &f,
+        &card(1),
+        &Reservation::new(day.next_day().unwrap(), "09:00", "内科"),
+    )
+    .unwrap();
     let r = s.reservations(&f, &card(1), day).unwrap();
-    assert_eq!(r, vec![Reservation::new(day, "09:30", "眼科"), Reservation::new(day, "14:00", "内科")]);
+    assert_eq!(
+        r,
+        vec![
+            Reservation::new(day, "09:30", "眼科"),
+            Reservation::new(day, "14:00", "内科")
+        ]
+    );
     assert!(s.reservations(&f, &card(2), day).unwrap().is_empty());
 }
 
@@ -316,11 +412,25 @@ pub fn queue_numbers(db: &impl Db) {
     let day = date!(2026 - 11 - 26);
     assert_eq!(s.check_in(&f, &card(1), day, AT).unwrap(), 1);
     assert_eq!(s.check_in(&f, &card(2), day, AT).unwrap(), 2);
-    assert_eq!(s.check_in(&f, &card(1), day, AT + Duration::hours(1)).unwrap(), 1, "again: the same number");
+    assert_eq!(
+        s.check_in(&f, &card(1), day, AT + Duration::hours(1))
+            .unwrap(),
+        1,
+        "again: the same number"
+    );
     assert_eq!(db.store().check_in(&f, &card(3), day, AT).unwrap(), 3);
-    assert_eq!(s.check_in(&f, &card(3), day.next_day().unwrap(), AT).unwrap(), 1, "a new day starts at 1");
+    assert_eq!(
+        s.check_in(&f, &card(3), day.next_day().unwrap(), AT)
+            .unwrap(),
+        1,
+        "a new day starts at 1"
+    );
     let other = FacilityCode::new("2712345678").unwrap();
-    assert_eq!(s.check_in(&other, &card(3), day, AT).unwrap(), 1, "per facility");
+    assert_eq!(
+        s.check_in(&other, &card(3), day, AT).unwrap(),
+        1,
+        "per facility"
+    );
 }
 
 /// Threads on two separate handles check in at one facility and day: the numbers are exactly
@@ -358,6 +468,27 @@ pub fn queue_numbers_from_two_instances(db: &impl Db) {
     got.sort_unstable();
     again.sort_unstable();
     assert_eq!(got, again);
+    // New cards, each presented at both instances at once: one number per card, still no gap.
+    let both: Vec<(u32, u32)> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (N..2 * N)
+            .flat_map(|i| [(i, &a), (i, &b)])
+            .map(|(i, s)| {
+                let f = &f;
+                sc.spawn(move || (i, s.check_in(f, &card(i), day, AT).unwrap()))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for i in N..2 * N {
+        let numbers: BTreeSet<u32> = both
+            .iter()
+            .filter(|(c, _)| *c == i)
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(numbers.len(), 1, "card {i} got {numbers:?}");
+    }
+    let numbers: BTreeSet<u32> = both.iter().map(|(_, n)| *n).collect();
+    assert_eq!(numbers, (N + 1..=2 * N).collect(), "{both:?}");
 }
 
 /// Any sequence of check-ins: the numbers are 1..=the number of distinct cards, in first-come
@@ -412,33 +543,88 @@ pub fn linkages(db: &impl Db) {
     let l1 = Linkage::applied(application(1), cert("1a", 1), cert("1a", 2), AT);
     s.insert_linkage(&l1).unwrap();
     let same_sig = Linkage::applied(application(2), cert("1a", 1), cert("1a", 9), AT);
-    assert!(matches!(s.insert_linkage(&same_sig), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_linkage(&same_sig),
+        Err(StoreError::Conflict(_))
+    ));
     let same_auth = Linkage::applied(application(2), cert("1a", 8), cert("1a", 2), AT);
-    assert!(matches!(s.insert_linkage(&same_auth), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_linkage(&same_auth),
+        Err(StoreError::Conflict(_))
+    ));
     let same_licence = Linkage::applied(application(1), cert("1a", 7), cert("1a", 6), AT);
-    assert!(matches!(s.insert_linkage(&same_licence), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_linkage(&same_licence),
+        Err(StoreError::Conflict(_))
+    ));
     let l2 = Linkage::applied(application(2), cert("2a", 1), cert("2a", 2), AT);
     s.insert_linkage(&l2).unwrap();
 
-    assert_eq!(s.find_linkage(LinkageKey::Id(&l1.id)).unwrap(), Some(l1.clone()));
-    assert_eq!(s.find_linkage(LinkageKey::JpkiSignature(&cert("1a", 1))).unwrap(), Some(l1.clone()));
-    assert_eq!(s.find_linkage(LinkageKey::JpkiAuthentication(&cert("2a", 2))).unwrap(), Some(l2.clone()));
-    assert_eq!(s.find_linkage(LinkageKey::Licence(Profession::MedicalDoctor, "2")).unwrap(), Some(l2.clone()));
-    assert_eq!(s.find_linkage(LinkageKey::Licence(Profession::Dentist, "2")).unwrap(), None);
+    assert_eq!(
+        s.find_linkage(LinkageKey::Id(&l1.id)).unwrap(),
+        Some(l1.clone())
+    );
+    assert_eq!(
+        s.find_linkage(LinkageKey::JpkiSignature(&cert("1a", 1)))
+            .unwrap(),
+        Some(l1.clone())
+    );
+    assert_eq!(
+        s.find_linkage(LinkageKey::JpkiAuthentication(&cert("2a", 2)))
+            .unwrap(),
+        Some(l2.clone())
+    );
+    assert_eq!(
+        s.find_linkage(LinkageKey::Licence(Profession::MedicalDoctor, "2"))
+            .unwrap(),
+        Some(l2.clone())
+    );
+    assert_eq!(
+        s.find_linkage(LinkageKey::Licence(Profession::Dentist, "2"))
+            .unwrap(),
+        None
+    );
 
     let (hs, ha) = (cert("f0", 1), cert("f0", 2));
     s.record_issuance(&l1.id, &hs, Some(&ha), AT).unwrap();
     let active = s.find_linkage(LinkageKey::Hpki(&ha)).unwrap().unwrap();
     assert_eq!(active.state, LinkageState::Active);
     assert_eq!(active.hpki_signature, Some(hs.clone()));
-    assert!(matches!(s.record_issuance(&l1.id, &hs, None, AT), Err(StoreError::Conflict(_))), "not applied any more");
-    assert!(matches!(s.record_issuance(&l2.id, &hs, None, AT), Err(StoreError::Conflict(_))), "HPKI certificate taken");
-    assert!(matches!(s.record_issuance(&l2.id, &cert("f0", 3), Some(&ha), AT), Err(StoreError::Conflict(_))));
-    let reason = SuspensionReason::LicenceRevoked { reason: "取消".into() };
+    assert!(
+        matches!(
+            s.record_issuance(&l1.id, &hs, None, AT),
+            Err(StoreError::Conflict(_))
+        ),
+        "not applied any more"
+    );
+    assert!(
+        matches!(
+            s.record_issuance(&l2.id, &hs, None, AT),
+            Err(StoreError::Conflict(_))
+        ),
+        "HPKI certificate taken"
+    );
+    assert!(matches!(
+        s.record_issuance(&l2.id, &cert("f0", 3), Some(&ha), AT),
+        Err(StoreError::Conflict(_))
+    ));
+    let reason = SuspensionReason::LicenceRevoked {
+        reason: "取消".into(),
+    };
     assert!(s.suspend(&l1.id, &reason, AT).unwrap());
-    assert!(!s.suspend(&l1.id, &reason, AT + Duration::days(1)).unwrap(), "the first suspension is kept");
-    let suspended = db.store().find_linkage(LinkageKey::Id(&l1.id)).unwrap().unwrap();
-    assert_eq!(suspended.state, LinkageState::Suspended { reason, since: AT });
+    assert!(
+        !s.suspend(&l1.id, &reason, AT + Duration::days(1)).unwrap(),
+        "the first suspension is kept"
+    );
+    let suspended = db
+        .store()
+        .find_linkage(LinkageKey::Id(&l1.id))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        suspended.state,
+        LinkageState::Suspended { reason, since: AT }
+    );
     let ids: Vec<_> = s.linkages().unwrap().into_iter().map(|l| l.id).collect();
     let mut expected = vec![l1.id.clone(), l2.id.clone()];
     expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
@@ -449,25 +635,60 @@ pub fn corrupt_rows_are_typed_errors(db: &impl Db) {
     let s = db.store();
     let (p, q) = person(5);
     s.put_person(&p, &q).unwrap();
-    db.execute(&format!("UPDATE persons SET sex1 = '9' WHERE agency_code = '{}'", p.agency_code.as_str()));
-    assert!(matches!(s.person(&p.agency_code), Err(StoreError::CorruptRow { table: "persons", .. })));
+    db.execute(&format!(
+        "UPDATE persons SET sex1 = '9' WHERE agency_code = '{}'",
+        p.agency_code.as_str()
+    ));
+    assert!(matches!(
+        s.person(&p.agency_code),
+        Err(StoreError::CorruptRow {
+            table: "persons",
+            ..
+        })
+    ));
     s.put_person(&p, &q).unwrap();
     db.execute("UPDATE qualifications SET branch = 'x'");
-    assert!(matches!(s.person(&p.agency_code), Err(StoreError::CorruptRow { table: "qualifications", .. })));
+    assert!(matches!(
+        s.person(&p.agency_code),
+        Err(StoreError::CorruptRow {
+            table: "qualifications",
+            ..
+        })
+    ));
 
-    s.append_audit(&AuditEntry::new(AT, facility(), LookupMode::Pin, "1")).unwrap();
+    s.append_audit(&AuditEntry::new(AT, facility(), LookupMode::Pin, "1"))
+        .unwrap();
     db.execute("UPDATE audit SET mode = 'telepathy'");
-    assert!(matches!(s.audit_trail(None), Err(StoreError::CorruptRow { table: "audit", .. })));
+    assert!(matches!(
+        s.audit_trail(None),
+        Err(StoreError::CorruptRow { table: "audit", .. })
+    ));
 
-    s.insert_linkage(&Linkage::applied(application(3), cert("3a", 1), cert("3a", 2), AT)).unwrap();
+    s.insert_linkage(&Linkage::applied(
+        application(3),
+        cert("3a", 1),
+        cert("3a", 2),
+        AT,
+    ))
+    .unwrap();
     db.execute("UPDATE linkages SET body = '{not json'");
-    assert!(matches!(s.linkages(), Err(StoreError::CorruptRow { table: "linkages", .. })));
+    assert!(matches!(
+        s.linkages(),
+        Err(StoreError::CorruptRow {
+            table: "linkages",
+            ..
+        })
+    ));
 
-    s.link_patient_card(&facility(), &cert("4a", 1), &card(4), AT).unwrap();
+    s.link_patient_card(&facility(), &cert("4a", 1), &card(4), AT)
+        .unwrap();
     db.execute("UPDATE patient_cards SET serial = 'NOT HEX'");
     assert!(matches!(
         s.link_patient_card(&facility(), &cert("4a", 2), &card(4), AT),
-        Err(StoreError::CorruptRow { table: "patient_cards", .. })
+        Err(StoreError::CorruptRow {
+            table: "patient_cards",
+            ..
+        })
     ));
 }
 
@@ -480,8 +701,10 @@ pub fn bulk_enrol_writes_what_put_person_and_link_certificate_write(db: &impl Db
     let s = db.store();
     // One person the normal way.
     let normal = enrolled(0);
-    s.put_person(&normal.person, &normal.qualifications).unwrap();
-    s.link_certificate(&normal.certificate, &normal.person.agency_code, AT).unwrap();
+    s.put_person(&normal.person, &normal.qualifications)
+        .unwrap();
+    s.link_certificate(&normal.certificate, &normal.person.agency_code, AT)
+        .unwrap();
     // Person 0 again (idempotent link, same data), a person with no qualifications, and more.
     let mut bare = enrolled(1);
     bare.qualifications.clear();
@@ -491,39 +714,65 @@ pub fn bulk_enrol_writes_what_put_person_and_link_certificate_write(db: &impl Db
     assert_eq!(loaded, 200);
     let other = db.store();
     for e in &people {
-        assert_eq!(other.resolve(&e.certificate).unwrap(), Some(e.person.agency_code.clone()));
+        assert_eq!(
+            other.resolve(&e.certificate).unwrap(),
+            Some(e.person.agency_code.clone())
+        );
         assert_eq!(
             other.person(&e.person.agency_code).unwrap(),
             Some((e.person.clone(), sorted(e.qualifications.clone())))
         );
     }
     // Loaded data behaves as stored data: the insurance-card search and a conflicting link.
-    let query = InsuranceCardQuery::new(InsurerNumber::new("33120015").unwrap(), "記号2", "97", None, date!(1985 - 04 - 12));
+    let query = InsuranceCardQuery::new(
+        InsurerNumber::new("33120015").unwrap(),
+        "記号2",
+        "97",
+        None,
+        date!(1985 - 04 - 12),
+    );
     assert_eq!(s.find_by_insurance_card(&query).unwrap(), vec![agency(7)]);
-    assert!(matches!(s.link_certificate(&cert("b0", 8), &agency(9), AT), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.link_certificate(&cert("b0", 8), &agency(9), AT),
+        Err(StoreError::Conflict(_))
+    ));
     // Loading a person again replaces their data, as put_person does.
     let mut changed = enrolled(3);
     changed.person.name = "佐藤\u{3000}一郎".into();
     changed.qualifications.truncate(1);
     s.bulk_enrol(&mut std::iter::once(changed.clone())).unwrap();
-    assert_eq!(s.person(&agency(3)).unwrap(), Some((changed.person, changed.qualifications)));
+    assert_eq!(
+        s.person(&agency(3)).unwrap(),
+        Some((changed.person, changed.qualifications))
+    );
 }
 
 pub fn bulk_enrol_refuses_a_conflict_whole(db: &impl Db) {
     let s = db.store();
     let first = enrolled(0);
     s.put_person(&first.person, &first.qualifications).unwrap();
-    s.link_certificate(&first.certificate, &first.person.agency_code, AT).unwrap();
+    s.link_certificate(&first.certificate, &first.person.agency_code, AT)
+        .unwrap();
     // Person 5 comes with person 0's certificate.
     let mut thief = enrolled(5);
     thief.certificate = first.certificate.clone();
     let mut people = vec![enrolled(4), thief];
-    assert!(matches!(s.bulk_enrol(&mut people.clone().into_iter()), Err(StoreError::Conflict(_))));
-    assert_eq!(s.person(&agency(4)).unwrap(), None, "nothing of a refused load is stored");
+    assert!(matches!(
+        s.bulk_enrol(&mut people.clone().into_iter()),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.person(&agency(4)).unwrap(),
+        None,
+        "nothing of a refused load is stored"
+    );
     // Two people of one load with one certificate.
     people = vec![enrolled(6), enrolled(7)];
     people[1].certificate = people[0].certificate.clone();
-    assert!(matches!(s.bulk_enrol(&mut people.into_iter()), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.bulk_enrol(&mut people.into_iter()),
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(s.person(&agency(6)).unwrap(), None);
 }
 
@@ -541,8 +790,18 @@ pub fn challenges_are_bounded_and_used_once(db: &impl Db) {
     assert_eq!(c.consume(&[7u8; 32], AT), Err(ChallengeProblem::Unknown));
     let y = c.issue(AT).unwrap();
     let expires = AT + Duration::minutes(5);
-    assert_eq!(c.consume(&y, expires), Err(ChallengeProblem::Expired { expired_at: expires }));
-    assert_eq!(c.check(&y, expires), Err(ChallengeProblem::Expired { expired_at: expires }));
+    assert_eq!(
+        c.consume(&y, expires),
+        Err(ChallengeProblem::Expired {
+            expired_at: expires
+        })
+    );
+    assert_eq!(
+        c.check(&y, expires),
+        Err(ChallengeProblem::Expired {
+            expired_at: expires
+        })
+    );
     c.issue(AT + Duration::minutes(1)).unwrap();
     // Full: three remembered, none expired yet.
     assert!(matches!(
@@ -556,7 +815,10 @@ pub fn challenges_are_bounded_and_used_once(db: &impl Db) {
 }
 
 pub fn a_challenge_presented_to_two_instances_works_once(db: &impl Db) {
-    let (a, b) = (db.challenges(Duration::minutes(5), 1000), db.challenges(Duration::minutes(5), 1000));
+    let (a, b) = (
+        db.challenges(Duration::minutes(5), 1000),
+        db.challenges(Duration::minutes(5), 1000),
+    );
     for _ in 0..5 {
         let x = a.issue(AT).unwrap();
         let results: Vec<Result<(), ChallengeProblem>> = std::thread::scope(|sc| {
@@ -569,8 +831,16 @@ pub fn a_challenge_presented_to_two_instances_works_once(db: &impl Db) {
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-        assert!(results.iter().all(|r| r.is_ok() || *r == Err(ChallengeProblem::Replayed)));
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || *r == Err(ChallengeProblem::Replayed))
+        );
     }
 }
 
@@ -590,22 +860,40 @@ pub fn ledger_positions(db: &impl Db) {
     assert!(l.is_empty().unwrap());
     let r0 = row(0, [0; 32], "p1");
     l.append(&r0).unwrap();
-    assert!(matches!(l.append(&r0), Err(ConsentError::PositionTaken { seq: 0 })));
-    assert!(matches!(l.append(&row(2, r0.hash, "p1")), Err(ConsentError::Store(_))));
+    assert!(matches!(
+        l.append(&r0),
+        Err(ConsentError::PositionTaken { seq: 0 })
+    ));
+    assert!(matches!(
+        l.append(&row(2, r0.hash, "p1")),
+        Err(ConsentError::Store(_))
+    ));
     let r1 = row(1, r0.hash, "p2");
     let r2 = row(2, r1.hash, "p1");
     l.append(&r1).unwrap();
     db.ledger().append(&r2).unwrap();
     assert_eq!(l.len().unwrap(), 3);
-    assert_eq!(l.rows(0, 10).unwrap(), vec![r0.clone(), r1.clone(), r2.clone()]);
+    assert_eq!(
+        l.rows(0, 10).unwrap(),
+        vec![r0.clone(), r1.clone(), r2.clone()]
+    );
     assert_eq!(l.rows(1, 1).unwrap(), vec![r1.clone()]);
     assert!(l.rows(3, 10).unwrap().is_empty());
     assert_eq!(l.rows_for_patient("p1").unwrap(), vec![r0, r2.clone()]);
     assert!(l.rows_for_patient("nobody").unwrap().is_empty());
     // A checkpoint keeps its time's offset: the network signed that text.
-    let cp = Checkpoint { seq: 2, head: r2.hash, at: AT, signature: vec![1, 2, 3] };
+    let cp = Checkpoint {
+        seq: 2,
+        head: r2.hash,
+        at: AT,
+        signature: vec![1, 2, 3],
+    };
     l.add_checkpoint(&cp).unwrap();
-    l.add_checkpoint(&Checkpoint { seq: 0, ..cp.clone() }).unwrap();
+    l.add_checkpoint(&Checkpoint {
+        seq: 0,
+        ..cp.clone()
+    })
+    .unwrap();
     let cps = db.ledger().checkpoints().unwrap();
     assert_eq!(cps.len(), 2);
     assert_eq!(cps[1], cp);
@@ -647,7 +935,11 @@ pub fn ledger_appends_from_two_instances(db: &impl Db) {
         prev = r.hash;
     }
     let patients: BTreeSet<&str> = rows.iter().map(|r| r.patient.as_str()).collect();
-    assert_eq!(patients.len() as u64, 4 * PER_WRITER, "every append landed once");
+    assert_eq!(
+        patients.len() as u64,
+        4 * PER_WRITER,
+        "every append landed once"
+    );
 }
 
 fn claim(n: u32) -> VerifiedClaim {
@@ -672,16 +964,26 @@ pub fn accounts(db: &impl Db) {
     let a = s.create(&auth1, &claim(1)).unwrap();
     assert_eq!(a.authentication, auth1);
     assert_eq!(a.claim, claim(1));
-    assert_eq!(db.auth().create(&auth1, &claim(2)), Err(AuthError::AlreadyBound));
+    assert_eq!(
+        db.auth().create(&auth1, &claim(2)),
+        Err(AuthError::AlreadyBound)
+    );
     assert_eq!(s.find(&auth1).unwrap(), Some(a.clone()));
     let b = s.create(&auth2, &claim(2)).unwrap();
     assert_ne!(a.id, b.id);
     // Moving onto a renewed certificate; not onto one that has an account.
     assert_eq!(s.rebind(&auth1, &auth2), Err(AuthError::AlreadyBound));
     let moved = s.rebind(&auth1, &auth3).unwrap().unwrap();
-    assert_eq!((moved.id, moved.authentication.clone()), (a.id, auth3.clone()));
+    assert_eq!(
+        (moved.id, moved.authentication.clone()),
+        (a.id, auth3.clone())
+    );
     assert_eq!(s.find(&auth1).unwrap(), None);
-    assert_eq!(s.rebind(&auth1, &cert("6a", 4)).unwrap(), None, "no account to move");
+    assert_eq!(
+        s.rebind(&auth1, &cert("6a", 4)).unwrap(),
+        None,
+        "no account to move"
+    );
 }
 
 pub fn tickets(db: &impl Db) {
@@ -692,16 +994,33 @@ pub fn tickets(db: &impl Db) {
     let t2 = s.bind("concert", &h2).unwrap();
     s.bind("match", &h3).unwrap();
     assert_ne!(t1.id, t2.id);
-    assert_eq!(s.unused("concert", 10).unwrap(), vec![t1.clone(), t2.clone()]);
+    assert_eq!(
+        s.unused("concert", 10).unwrap(),
+        vec![t1.clone(), t2.clone()]
+    );
     assert_eq!(s.unused("concert", 1).unwrap(), vec![t1.clone()]);
     let adm = s.admit("concert", &h1, "gate-A", AT).unwrap();
-    assert_eq!((adm.ticket.clone(), adm.gate.as_str(), adm.at), (t1.clone(), "gate-A", AT));
     assert_eq!(
-        db.auth().admit("concert", &h1, "gate-B", AT + Duration::minutes(1)),
-        Err(AuthError::AlreadyAdmitted { ticket: t1.id, gate: "gate-A".into(), at: AT })
+        (adm.ticket.clone(), adm.gate.as_str(), adm.at),
+        (t1.clone(), "gate-A", AT)
     );
-    assert_eq!(s.admit("concert", &h3, "gate-A", AT), Err(AuthError::WrongEvent));
-    assert_eq!(s.admit("concert", &cert("7a", 9), "gate-A", AT), Err(AuthError::NoTicket));
+    assert_eq!(
+        db.auth()
+            .admit("concert", &h1, "gate-B", AT + Duration::minutes(1)),
+        Err(AuthError::AlreadyAdmitted {
+            ticket: t1.id,
+            gate: "gate-A".into(),
+            at: AT
+        })
+    );
+    assert_eq!(
+        s.admit("concert", &h3, "gate-A", AT),
+        Err(AuthError::WrongEvent)
+    );
+    assert_eq!(
+        s.admit("concert", &cert("7a", 9), "gate-A", AT),
+        Err(AuthError::NoTicket)
+    );
     assert_eq!(s.unused("concert", 10).unwrap(), vec![t2]);
 }
 
@@ -720,7 +1039,15 @@ pub fn a_ticket_at_two_gates_admits_once(db: &impl Db) {
                 .collect();
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-        assert!(results.iter().all(|r| r.is_ok() || matches!(r, Err(AuthError::AlreadyAdmitted { .. }))));
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(AuthError::AlreadyAdmitted { .. })))
+        );
     }
 }

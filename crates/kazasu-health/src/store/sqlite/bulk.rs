@@ -62,8 +62,12 @@ impl BulkEnrol for SqliteStore {
                         q.elderly_recipient_contribution_ratio
                     ])?;
                 }
-                let (issuer, serial) = (e.certificate.issuer_key_id_hex(), e.certificate.serial_hex());
-                let fresh = link.execute(params![issuer, serial, agency, timestamp(e.linked_at)])?;
+                let (issuer, serial) = (
+                    e.certificate.issuer_key_id_hex(),
+                    e.certificate.serial_hex(),
+                );
+                let fresh =
+                    link.execute(params![issuer, serial, agency, timestamp(e.linked_at)])?;
                 if fresh == 0 {
                     // Linked already: fine for this person (link_certificate is idempotent), a
                     // conflict for another.
