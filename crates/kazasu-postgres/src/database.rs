@@ -16,7 +16,7 @@ pub const SCHEMA_VERSION: i64 = 1;
 
 /// The advisory lock key migrations hold ("kazasu" in ASCII), so instances starting together
 /// migrate one after the other.
-const MIGRATION_LOCK: i64 = 0x006b_617a_6173_75;
+const MIGRATION_LOCK: i64 = 0x0000_6b61_7a61_7375;
 
 /// How often a transaction that lost a serialization race (SQLSTATE 40001/40P01) is run again.
 const TRIES: u32 = 24;

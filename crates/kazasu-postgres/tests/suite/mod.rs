@@ -106,7 +106,7 @@ pub fn person(n: u32) -> (Person, Vec<Qualification>) {
         InsuranceSex::Male,
         date!(1985 - 04 - 12),
     );
-    p.address = (n % 2 == 0).then(|| format!("東京都千代田区{n}"));
+    p.address = n.is_multiple_of(2).then(|| format!("東京都千代田区{n}"));
     let mut q1 = Qualification::new(
         InsurerNumber::new("06139992").unwrap(),
         "記号1",
