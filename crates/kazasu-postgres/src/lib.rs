@@ -47,3 +47,8 @@ pub use health::PgStore;
 pub use ledger::PgLedgerStore;
 
 pub use postgres;
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
