@@ -71,10 +71,14 @@ impl PgDatabase {
             .map_err(|_| PgError::Config("the connection string cannot be read".into()))?;
         if let Some(schema) = schema {
             // Create it first, through a plain connection, so the pool's search_path finds it.
+            // Under the migration lock: two instances creating it at once would collide.
             let mut client = config.connect(NoTls).map_err(PgFailure::from)?;
-            client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            let mut tx = client.transaction().map_err(PgFailure::from)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                 .map_err(PgFailure::from)?;
+            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .map_err(PgFailure::from)?;
+            tx.commit().map_err(PgFailure::from)?;
             config.options(&format!("-c search_path={schema}"));
         }
         let pool = Pool::builder()
