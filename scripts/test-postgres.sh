@@ -5,7 +5,14 @@
 # `cargo test -p kazasu-postgres --features postgres-tests` with KAZASU_TEST_PG_URL set, stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${KAZASU_TEST_PG_PORT:-55432}
+# The first free port from 55432 (other developers may run a cluster too), unless told.
+PORT=${KAZASU_TEST_PG_PORT:-}
+if [ -z "$PORT" ]; then
+    for p in $(seq 55432 55531); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then PORT=$p; break; fi
+    done
+fi
+[ -n "$PORT" ] || { echo "no free port for PostgreSQL" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/kazasu-pg.XXXXXX")
 trap 'scripts/pg-cluster.sh stop "$DIR"' EXIT
 KAZASU_TEST_PG_URL=$(scripts/pg-cluster.sh start "$DIR/cluster" "$PORT")
