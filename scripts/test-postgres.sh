@@ -14,7 +14,7 @@ if [ -z "$PORT" ]; then
 fi
 [ -n "$PORT" ] || { echo "no free port for PostgreSQL" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/kazasu-pg.XXXXXX")
-trap 'scripts/pg-cluster.sh stop "$DIR"' EXIT
+trap 'scripts/pg-cluster.sh stop "$DIR/cluster"; rm -rf "$DIR"' EXIT
 KAZASU_TEST_PG_URL=$(scripts/pg-cluster.sh start "$DIR/cluster" "$PORT")
 export KAZASU_TEST_PG_URL
 echo "PostgreSQL at $KAZASU_TEST_PG_URL" >&2
