@@ -66,6 +66,7 @@ macro_rules! store_suite {
             a_challenge_presented_to_two_instances_works_once,
             ledger_positions,
             ledger_appends_from_two_instances,
+            two_consent_ledgers_on_one_database,
             accounts,
             tickets,
             a_ticket_at_two_gates_admits_once,
@@ -1050,4 +1051,56 @@ pub fn a_ticket_at_two_gates_admits_once(db: &impl Db) {
                 .all(|r| r.is_ok() || matches!(r, Err(AuthError::AlreadyAdmitted { .. })))
         );
     }
+}
+
+/// Two `ConsentLedger`s (two instances) over two handles on one database, acting from threads:
+/// every act lands once, at its own position, and the chain and checkpoint audit intact.
+pub fn two_consent_ledgers_on_one_database(db: &impl Db) {
+    use kazasu_consent::{Actor, ConsentLedger, DataClass, Decision, EvidenceVerifier, NetworkKey};
+    let key = || NetworkKey::new(kazasu_virtual_card::pki::fixture_key(7).unwrap()).unwrap();
+    let ledger = |store| {
+        ConsentLedger::new(
+            "net-kanto",
+            ["1312345678".to_owned()],
+            store,
+            EvidenceVerifier::new(&[], &[]).unwrap(),
+            key(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (ledger(db.ledger()), ledger(db.ledger()));
+    const ACTS: usize = 24;
+    let seqs: Vec<u64> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..ACTS)
+            .map(|i| {
+                let l = if i % 2 == 0 { &a } else { &b };
+                sc.spawn(move || {
+                    let er = Actor::Facility {
+                        facility: "2799999999".into(),
+                    };
+                    match l
+                        .break_glass(
+                            &format!("p{i}"),
+                            &er,
+                            &DataClass::Medication,
+                            "unconscious at the door",
+                            AT,
+                        )
+                        .unwrap()
+                    {
+                        Decision::Permit { seq, .. } => seq,
+                        other => panic!("{other:?}"),
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let distinct: BTreeSet<u64> = seqs.iter().copied().collect();
+    assert_eq!(distinct, (0..ACTS as u64).collect(), "{seqs:?}");
+    assert_eq!(a.store().len().unwrap(), ACTS as u64);
+    b.checkpoint(AT).unwrap().unwrap();
+    let report = a.audit(&b.public_key_der().unwrap(), true).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!((report.rows, report.checkpoints), (ACTS as u64, 1));
 }
