@@ -47,6 +47,31 @@ const COLUMNS: [Type; 21] = [
     Type::TEXT,
 ];
 
+/// From the staging table into the store's tables, as put_person then link_certificate would
+/// write: the last row of a person wins, their qualifications replaced; the first link of a
+/// certificate stays.
+const LOAD: [&str; 5] = [
+    "ANALYZE bulk_enrol",
+    "INSERT INTO persons (agency_code, name, name_kana, sex1, sex2, birth_date, address)
+     SELECT DISTINCT ON (agency_code) agency_code, name, name_kana, sex1, sex2, birth_date, address
+     FROM bulk_enrol ORDER BY agency_code, n DESC
+     ON CONFLICT (agency_code) DO UPDATE SET name = EXCLUDED.name, name_kana = EXCLUDED.name_kana,
+     sex1 = EXCLUDED.sex1, sex2 = EXCLUDED.sex2, birth_date = EXCLUDED.birth_date,
+     address = EXCLUDED.address",
+    "DELETE FROM qualifications WHERE agency_code IN (SELECT agency_code FROM bulk_enrol)",
+    "INSERT INTO qualifications (agency_code, insurer_number, symbol, number, branch, valid_from,
+     valid_until, family_class, contribution_ratio, elderly_ratio)
+     SELECT b.agency_code, b.insurer_number, b.symbol, b.number, b.branch, b.valid_from, b.valid_until,
+     b.family_class, b.contribution_ratio, b.elderly_ratio
+     FROM bulk_enrol b JOIN (SELECT agency_code, MAX(n) AS n FROM bulk_enrol GROUP BY agency_code) last
+     ON last.agency_code = b.agency_code AND last.n = b.n
+     WHERE b.i IS NOT NULL ORDER BY b.n, b.i",
+    "INSERT INTO certificate_links (issuer, serial, agency_code, linked_at)
+     SELECT DISTINCT ON (issuer, serial) issuer, serial, agency_code, linked_at
+     FROM bulk_enrol ORDER BY issuer, serial, n
+     ON CONFLICT (issuer, serial) DO NOTHING",
+];
+
 /// After the links are written: a certificate of the input bound to someone else (already, by a
 /// concurrent instance, or by an earlier person of the input).
 const CONFLICT: &str = "SELECT 1 FROM bulk_enrol b JOIN certificate_links c
@@ -120,28 +145,9 @@ impl BulkEnrol for PgStore {
             }
             writer.finish().map_err(db)?;
         }
-        tx.batch_execute(
-            "ANALYZE bulk_enrol;
-             INSERT INTO persons (agency_code, name, name_kana, sex1, sex2, birth_date, address)
-             SELECT DISTINCT ON (agency_code) agency_code, name, name_kana, sex1, sex2, birth_date, address
-             FROM bulk_enrol ORDER BY agency_code, n DESC
-             ON CONFLICT (agency_code) DO UPDATE SET name = EXCLUDED.name, name_kana = EXCLUDED.name_kana,
-             sex1 = EXCLUDED.sex1, sex2 = EXCLUDED.sex2, birth_date = EXCLUDED.birth_date,
-             address = EXCLUDED.address;
-             DELETE FROM qualifications WHERE agency_code IN (SELECT agency_code FROM bulk_enrol);
-             INSERT INTO qualifications (agency_code, insurer_number, symbol, number, branch, valid_from,
-             valid_until, family_class, contribution_ratio, elderly_ratio)
-             SELECT b.agency_code, b.insurer_number, b.symbol, b.number, b.branch, b.valid_from, b.valid_until,
-             b.family_class, b.contribution_ratio, b.elderly_ratio
-             FROM bulk_enrol b JOIN (SELECT agency_code, MAX(n) AS n FROM bulk_enrol GROUP BY agency_code) last
-             ON last.agency_code = b.agency_code AND last.n = b.n
-             WHERE b.i IS NOT NULL ORDER BY b.n, b.i;
-             INSERT INTO certificate_links (issuer, serial, agency_code, linked_at)
-             SELECT DISTINCT ON (issuer, serial) issuer, serial, agency_code, linked_at
-             FROM bulk_enrol ORDER BY issuer, serial, n
-             ON CONFLICT (issuer, serial) DO NOTHING;",
-        )
-        .map_err(db)?;
+        for sql in LOAD {
+            tx.batch_execute(sql).map_err(db)?;
+        }
         if tx.query_opt(CONFLICT, &[]).map_err(db)?.is_some() {
             return Err(StoreError::Conflict(
                 "a certificate of the input is enrolled for another person".into(),
