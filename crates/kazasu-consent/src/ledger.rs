@@ -314,6 +314,13 @@ impl<S: LedgerStore> std::fmt::Debug for ConsentLedger<S> {
 
 const AUDIT_BATCH: usize = 4096;
 
+/// The ledger's head as an act found it, under this process's writer lock: the act's append must
+/// land at `seq`.
+struct Head<'a> {
+    _writer: std::sync::MutexGuard<'a, ()>,
+    seq: u64,
+}
+
 /// How often an act is tried when other writers (other instances on the same store) keep taking
 /// the next position first.
 const APPEND_TRIES: usize = 32;
@@ -363,16 +370,21 @@ impl<S: LedgerStore> ConsentLedger<S> {
     }
 
     // Runs an act (its checks and its append) under the writer lock. The lock serialises this
-    // process only: another instance on the same database may take the position first, and then
-    // the act is checked again against the ledger as it now stands and appended at the new head.
+    // process only: another instance on the same store may append meanwhile. So the head
+    // position is read before the act's checks and the append must land exactly there: if
+    // another writer took it, the store refuses (`PositionTaken`) and the act is checked again
+    // against the ledger as it now stands, at the new head.
     fn retrying<T>(
         &self,
-        mut act: impl FnMut(&std::sync::MutexGuard<'_, ()>) -> Result<T, ConsentError>,
+        mut act: impl FnMut(&Head<'_>) -> Result<T, ConsentError>,
     ) -> Result<T, ConsentError> {
         let mut tries = 0;
         loop {
-            let writer = self.writer()?;
-            match act(&writer) {
+            let head = Head {
+                _writer: self.writer()?,
+                seq: self.store.len()?,
+            };
+            match act(&head) {
                 Err(ConsentError::PositionTaken { .. }) if tries + 1 < APPEND_TRIES => tries += 1,
                 other => return other,
             }
@@ -381,12 +393,12 @@ impl<S: LedgerStore> ConsentLedger<S> {
 
     fn append_entry(
         &self,
-        _writer: &std::sync::MutexGuard<'_, ()>,
+        head: &Head<'_>,
         entry: &Entry,
         patient: &str,
     ) -> Result<u64, ConsentError> {
         let body = serde_json::to_vec(entry).map_err(|e| ConsentError::Store(e.to_string()))?;
-        let seq = self.store.len()?;
+        let seq = head.seq;
         let prev = match seq.checked_sub(1) {
             None => [0; 32],
             Some(last) => {
@@ -428,10 +440,10 @@ impl<S: LedgerStore> ConsentLedger<S> {
         let text = String::from_utf8(document.to_vec())
             .map_err(|_| ConsentError::invalid("document", "not UTF-8"))?;
         let patient = &doc.record.patient.network_id;
-        self.retrying(|writer| {
+        self.retrying(|head| {
             self.check_act(&doc, patient, at)?;
             self.append_entry(
-                writer,
+                head,
                 &Entry {
                     recorded_at: at,
                     body: EntryBody::Act {
@@ -512,12 +524,12 @@ impl<S: LedgerStore> ConsentLedger<S> {
         at: OffsetDateTime,
     ) -> Result<u64, ConsentError> {
         text_field("reason", reason)?;
-        self.retrying(|writer| {
+        self.retrying(|head| {
             if !self.states(patient, at)?.contains_key(consent_id) {
                 return Err(ConsentError::Refused(format!("no consent {consent_id}")));
             }
             self.append_entry(
-                writer,
+                head,
                 &Entry {
                     recorded_at: at,
                     body: EntryBody::EnteredInError {
@@ -706,9 +718,9 @@ impl<S: LedgerStore> ConsentLedger<S> {
             )));
         }
         text_field("reason", reason)?;
-        let seq = self.retrying(|writer| {
+        let seq = self.retrying(|head| {
             self.append_entry(
-                writer,
+                head,
                 &Entry {
                     recorded_at: at,
                     body: EntryBody::BreakGlass {
