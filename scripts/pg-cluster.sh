@@ -47,7 +47,9 @@ start() {
     ensure_postgres
     pick_owner
     local initdb pg_ctl psql
-    initdb=$(find_bin initdb); pg_ctl=$(find_bin pg_ctl); psql=$(find_bin psql)
+    initdb=$(find_bin initdb); pg_ctl=$(find_bin pg_ctl)
+    # The psql beside initdb (Debian's /usr/bin/psql is a wrapper that wants a cluster registry).
+    psql="$(dirname "$initdb")/psql"; [ -x "$psql" ] || psql=$(find_bin psql)
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     mkdir -p "$dir/data" "$dir/socket"
