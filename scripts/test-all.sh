@@ -33,7 +33,10 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --lock
 stage "tests (workspace, all features)"
 # kazasu-pcsc's integration tests talk to a real pcscd; only scripts/pcsc-e2e.sh runs them (below),
 # with pcscd up and its vpcd readers free. Its unit tests and doctests need no pcscd and run here.
-cargo test --workspace --all-features --locked --exclude kazasu-pcsc
+# kazasu-postgres's feature postgres-tests needs a live PostgreSQL: scripts/test-postgres.sh starts a
+# throw-away cluster and runs that crate's tests (SQLite and PostgreSQL) against it.
+cargo test --workspace --all-features --locked --exclude kazasu-pcsc --exclude kazasu-postgres
+scripts/test-postgres.sh
 cargo test -p kazasu-pcsc --all-features --locked --lib
 cargo test -p kazasu-pcsc --all-features --locked --doc
 
@@ -78,7 +81,7 @@ stage "cargo package (every crate, verified against its packaged dependencies)"
 # be reused: clean ours first.
 rm -rf "${CARGO_TARGET_DIR:-target}/package"
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kazasu-*
-for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-onshi kazasu-pcsc kazasu-serve kazasu-cli; do
+for c in kazasu-types kazasu-apdu kazasu-cvc kazasu-virtual-card kazasu-card kazasu-pki kazasu-auth kazasu-sign kazasu-health kazasu-consent kazasu-postgres kazasu-onshi kazasu-pcsc kazasu-serve kazasu-cli; do
     cargo clean -q -p "$c" 2>/dev/null || true
 done
 cargo package --workspace --locked --allow-dirty >/dev/null 2>"${TMPDIR:-/tmp}/kazasu-package.log" || { cat "${TMPDIR:-/tmp}/kazasu-package.log"; exit 1; }

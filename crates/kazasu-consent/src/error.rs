@@ -21,6 +21,13 @@ pub enum ConsentError {
     /// A FHIR resource that cannot be read.
     #[error("FHIR Consent: {0}")]
     Fhir(String),
+    /// The store refused an append because another writer (another instance sharing the store)
+    /// took that position first; [`crate::ConsentLedger`] checks the act again and retries.
+    #[error("ledger position {seq} was taken by another writer")]
+    PositionTaken {
+        /// The position asked for.
+        seq: u64,
+    },
     /// The store failed.
     #[error("store: {0}")]
     Store(String),

@@ -314,6 +314,17 @@ impl<S: LedgerStore> std::fmt::Debug for ConsentLedger<S> {
 
 const AUDIT_BATCH: usize = 4096;
 
+/// The ledger's head as an act found it, under this process's writer lock: the act's append must
+/// land at `seq`.
+struct Head<'a> {
+    _writer: std::sync::MutexGuard<'a, ()>,
+    seq: u64,
+}
+
+/// How often an act is tried when other writers (other instances on the same store) keep taking
+/// the next position first.
+const APPEND_TRIES: usize = 32;
+
 impl<S: LedgerStore> ConsentLedger<S> {
     /// The ledger of `network`, whose member facilities are `members`, verifying evidence with
     /// `verifier` and signing checkpoints with `key`.
@@ -358,14 +369,36 @@ impl<S: LedgerStore> ConsentLedger<S> {
             .map_err(|_| ConsentError::Store("poisoned".into()))
     }
 
+    // Runs an act (its checks and its append) under the writer lock. The lock serialises this
+    // process only: another instance on the same store may append meanwhile. So the head
+    // position is read before the act's checks and the append must land exactly there: if
+    // another writer took it, the store refuses (`PositionTaken`) and the act is checked again
+    // against the ledger as it now stands, at the new head.
+    fn retrying<T>(
+        &self,
+        mut act: impl FnMut(&Head<'_>) -> Result<T, ConsentError>,
+    ) -> Result<T, ConsentError> {
+        let mut tries = 0;
+        loop {
+            let head = Head {
+                _writer: self.writer()?,
+                seq: self.store.len()?,
+            };
+            match act(&head) {
+                Err(ConsentError::PositionTaken { .. }) if tries + 1 < APPEND_TRIES => tries += 1,
+                other => return other,
+            }
+        }
+    }
+
     fn append_entry(
         &self,
-        _writer: &std::sync::MutexGuard<'_, ()>,
+        head: &Head<'_>,
         entry: &Entry,
         patient: &str,
     ) -> Result<u64, ConsentError> {
         let body = serde_json::to_vec(entry).map_err(|e| ConsentError::Store(e.to_string()))?;
-        let seq = self.store.len()?;
+        let seq = head.seq;
         let prev = match seq.checked_sub(1) {
             None => [0; 32],
             Some(last) => {
@@ -404,8 +437,32 @@ impl<S: LedgerStore> ConsentLedger<S> {
             )));
         }
         self.verifier.verify(&doc, document, &evidence, at)?;
-        let writer = self.writer()?;
+        let text = String::from_utf8(document.to_vec())
+            .map_err(|_| ConsentError::invalid("document", "not UTF-8"))?;
         let patient = &doc.record.patient.network_id;
+        self.retrying(|head| {
+            self.check_act(&doc, patient, at)?;
+            self.append_entry(
+                head,
+                &Entry {
+                    recorded_at: at,
+                    body: EntryBody::Act {
+                        document: text.clone(),
+                        evidence: evidence.clone(),
+                    },
+                },
+                patient,
+            )
+        })
+    }
+
+    // The checks an act must pass against the ledger as it stands (run again on every retry).
+    fn check_act(
+        &self,
+        doc: &ConsentDocument,
+        patient: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), ConsentError> {
         let states = self.states(patient, at)?;
         let existing = states.get(&doc.record.id);
         match doc.action {
@@ -455,19 +512,7 @@ impl<S: LedgerStore> ConsentLedger<S> {
                 }
             }
         }
-        let text = String::from_utf8(document.to_vec())
-            .map_err(|_| ConsentError::invalid("document", "not UTF-8"))?;
-        self.append_entry(
-            &writer,
-            &Entry {
-                recorded_at: at,
-                body: EntryBody::Act {
-                    document: text,
-                    evidence,
-                },
-            },
-            patient,
-        )
+        Ok(())
     }
 
     /// The network marks a consent as entered in error.
@@ -479,22 +524,23 @@ impl<S: LedgerStore> ConsentLedger<S> {
         at: OffsetDateTime,
     ) -> Result<u64, ConsentError> {
         text_field("reason", reason)?;
-        let writer = self.writer()?;
-        if !self.states(patient, at)?.contains_key(consent_id) {
-            return Err(ConsentError::Refused(format!("no consent {consent_id}")));
-        }
-        self.append_entry(
-            &writer,
-            &Entry {
-                recorded_at: at,
-                body: EntryBody::EnteredInError {
-                    consent_id: consent_id.to_owned(),
-                    patient: patient.to_owned(),
-                    reason: reason.to_owned(),
+        self.retrying(|head| {
+            if !self.states(patient, at)?.contains_key(consent_id) {
+                return Err(ConsentError::Refused(format!("no consent {consent_id}")));
+            }
+            self.append_entry(
+                head,
+                &Entry {
+                    recorded_at: at,
+                    body: EntryBody::EnteredInError {
+                        consent_id: consent_id.to_owned(),
+                        patient: patient.to_owned(),
+                        reason: reason.to_owned(),
+                    },
                 },
-            },
-            patient,
-        )
+                patient,
+            )
+        })
     }
 
     /// Every consent of `patient` as recorded up to `at`, by id.
@@ -672,20 +718,21 @@ impl<S: LedgerStore> ConsentLedger<S> {
             )));
         }
         text_field("reason", reason)?;
-        let writer = self.writer()?;
-        let seq = self.append_entry(
-            &writer,
-            &Entry {
-                recorded_at: at,
-                body: EntryBody::BreakGlass {
-                    patient: patient.to_owned(),
-                    actor: actor.clone(),
-                    class: class.clone(),
-                    reason: reason.to_owned(),
+        let seq = self.retrying(|head| {
+            self.append_entry(
+                head,
+                &Entry {
+                    recorded_at: at,
+                    body: EntryBody::BreakGlass {
+                        patient: patient.to_owned(),
+                        actor: actor.clone(),
+                        class: class.clone(),
+                        reason: reason.to_owned(),
+                    },
                 },
-            },
-            patient,
-        )?;
+                patient,
+            )
+        })?;
         Ok(Decision::Permit {
             seq,
             consent_id: String::new(),

@@ -43,6 +43,8 @@ impl SqliteLedgerStore {
     }
 
     fn init(mut conn: Connection) -> Result<Self, ConsentError> {
+        // Several ledgers (processes) may share the file: wait for a writer instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
@@ -97,8 +99,13 @@ fn seq_param(seq: u64) -> Result<i64, ConsentError> {
 impl LedgerStore for SqliteLedgerStore {
     fn append(&self, row: &LedgerRow) -> Result<(), ConsentError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        // Immediate: the write lock is taken before counting, so two connections to one file
+        // cannot both see the same next position.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let next: i64 = tx.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))?;
+        if seq_param(row.seq)? < next {
+            return Err(ConsentError::PositionTaken { seq: row.seq });
+        }
         if seq_param(row.seq)? != next {
             return Err(ConsentError::Store(format!(
                 "row {} is not the next position {next}",

@@ -38,7 +38,9 @@ pub struct Checkpoint {
 
 /// An append-only ledger store. There is no update and no delete.
 pub trait LedgerStore: Send + Sync {
-    /// Appends `row`; refuses unless `row.seq` is the next position.
+    /// Appends `row`; refuses unless `row.seq` is the next position. A position already taken is
+    /// [`ConsentError::PositionTaken`] (another writer got there first), whatever the backend; any
+    /// other wrong position is [`ConsentError::Store`].
     fn append(&self, row: &LedgerRow) -> Result<(), ConsentError>;
     /// How many rows.
     fn len(&self) -> Result<u64, ConsentError>;
@@ -85,11 +87,14 @@ impl MemoryLedgerStore {
 impl LedgerStore for MemoryLedgerStore {
     fn append(&self, row: &LedgerRow) -> Result<(), ConsentError> {
         let mut m = self.lock()?;
-        if row.seq != m.rows.len() as u64 {
+        let next = m.rows.len() as u64;
+        if row.seq < next {
+            return Err(ConsentError::PositionTaken { seq: row.seq });
+        }
+        if row.seq != next {
             return Err(ConsentError::Store(format!(
-                "row {} is not the next position {}",
-                row.seq,
-                m.rows.len()
+                "row {} is not the next position {next}",
+                row.seq
             )));
         }
         let index = m.rows.len();

@@ -57,7 +57,8 @@ pub use model::{
     Reservation, ResultOfQualificationConfirmation,
 };
 pub use store::{
-    AuditStore, CheckinStore, EligibilityStore, FacilityStore, PatientRecord, RenewalStore,
+    AuditStore, BulkEnrol, CheckinStore, EligibilityStore, EnrolledPerson, FacilityStore,
+    PatientRecord, RenewalStore,
 };
 #[cfg(feature = "sqlite")]
 pub use store::{SqliteChallengeStore, SqliteStore};

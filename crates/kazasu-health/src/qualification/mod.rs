@@ -45,8 +45,7 @@ pub use refusal::Refusal;
 pub use registry::{
     LicenceRecord, LicenceStatus, MemoryRegistry, Profession, QualificationRegistry,
 };
-pub use store::{LinkageKey, LinkageStore, MemoryLinkageStore};
+pub use store::{
+    LinkageKey, LinkageStore, MemoryLinkageStore, apply_issuance, apply_suspension, insert_conflict,
+};
 pub use suspension::{JpkiCertificate, LinkageIndex, RevocationHit};
-
-#[cfg(feature = "sqlite")]
-pub(crate) use store::{apply_issuance, apply_suspension, conflict_check};

@@ -97,8 +97,9 @@ fn conflict_on_insert(existing: &[Linkage], new: &Linkage) -> Option<String> {
     })
 }
 
-/// Applies an issuance to `l` (shared by both stores).
-pub(crate) fn apply_issuance(
+/// Applies an issuance to `l`: the rule every [`LinkageStore`] follows for
+/// [`LinkageStore::record_issuance`] (`all` = the other linkages holding either HPKI certificate).
+pub fn apply_issuance(
     all: &[Linkage],
     l: &mut Linkage,
     hpki_signature: &CertificateId,
@@ -130,12 +131,9 @@ pub(crate) fn apply_issuance(
     Ok(())
 }
 
-/// Applies a suspension to `l`; `false` when already suspended.
-pub(crate) fn apply_suspension(
-    l: &mut Linkage,
-    reason: &SuspensionReason,
-    since: OffsetDateTime,
-) -> bool {
+/// Applies a suspension to `l`; `false` when already suspended (the rule every [`LinkageStore`]
+/// follows for [`LinkageStore::suspend`]).
+pub fn apply_suspension(l: &mut Linkage, reason: &SuspensionReason, since: OffsetDateTime) -> bool {
     if matches!(l.state, LinkageState::Suspended { .. }) {
         return false;
     }
@@ -213,7 +211,8 @@ impl LinkageStore for MemoryLinkageStore {
     }
 }
 
-#[cfg(feature = "sqlite")]
-pub(crate) fn conflict_check(existing: &[Linkage], new: &Linkage) -> Option<String> {
+/// Why `new` cannot be inserted next to `existing` (a JPKI certificate, the id or the licence
+/// already linked), as [`LinkageStore::insert_linkage`] words its [`StoreError::Conflict`].
+pub fn insert_conflict(existing: &[Linkage], new: &Linkage) -> Option<String> {
     conflict_on_insert(existing, new)
 }

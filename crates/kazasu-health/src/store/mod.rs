@@ -391,3 +391,46 @@ impl<T: CheckinStore + ?Sized> CheckinStore for std::sync::Arc<T> {
         (**self).check_in(facility, card, day, at)
     }
 }
+
+/// One person to enrol in bulk: the insurers' data and the certificate already bound to them.
+#[derive(Clone, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub struct EnrolledPerson {
+    /// The person.
+    pub person: Person,
+    /// Their qualifications.
+    pub qualifications: Vec<Qualification>,
+    /// The (authentication) certificate linked to them.
+    pub certificate: CertificateId,
+    /// When the link was made.
+    pub linked_at: OffsetDateTime,
+}
+
+impl EnrolledPerson {
+    /// A person with their qualifications and linked certificate.
+    pub fn new(
+        person: Person,
+        qualifications: Vec<Qualification>,
+        certificate: CertificateId,
+        linked_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            person,
+            qualifications,
+            certificate,
+            linked_at,
+        }
+    }
+}
+
+/// Loading many enrolled people at once (load tests, migrations from another system).
+pub trait BulkEnrol {
+    /// Stores every person as [`EligibilityStore::put_person`] then
+    /// [`EligibilityStore::link_certificate`] would, in one transaction: all or nothing. A
+    /// certificate linked to another person (already, or earlier in `people`) is a
+    /// [`StoreError::Conflict`] and nothing is stored. Returns how many people were read.
+    fn bulk_enrol(
+        &self,
+        people: &mut dyn Iterator<Item = EnrolledPerson>,
+    ) -> Result<u64, StoreError>;
+}

@@ -77,7 +77,7 @@ impl LinkageStore for SqliteStore {
                 &LinkageId::parse(&other).map_err(|e| corrupt("linkages", e.to_string()))?,
             )?;
             let why = existing
-                .and_then(|e| crate::qualification::conflict_check(&[e], linkage))
+                .and_then(|e| crate::qualification::insert_conflict(&[e], linkage))
                 .unwrap_or_else(|| format!("already linked ({other})"));
             return Err(StoreError::Conflict(why));
         }

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+mod bulk;
 mod challenges;
 mod checkin;
 mod eligibility;
