@@ -1,5 +1,7 @@
-//! Bulk loading of enrolled people (sandbox and load runs).
+//! Bulk loading of enrolled people (sandbox and load runs), through the store's `BulkEnrol`: one
+//! transaction, COPY on PostgreSQL.
 
+use kazasu_health::store::EnrolledPerson;
 use kazasu_health::{Person, Qualification};
 use kazasu_pki::CertificateId;
 
@@ -15,17 +17,10 @@ pub fn enrol(
     people: &mut dyn Iterator<Item = Enrolled>,
 ) -> Result<u64, ServeError> {
     let at = time::OffsetDateTime::now_utc();
-    let mut n = 0u64;
-    for (person, qualifications, id) in people {
-        stores
-            .health
-            .put_person(&person, &qualifications)
-            .map_err(|e| ServeError::Database(e.to_string()))?;
-        stores
-            .health
-            .link_certificate(&id, &person.agency_code, at)
-            .map_err(|e| ServeError::Database(e.to_string()))?;
-        n += 1;
-    }
-    Ok(n)
+    stores
+        .bulk
+        .bulk_enrol(&mut people.map(|(person, qualifications, id)| {
+            EnrolledPerson::new(person, qualifications, id, at)
+        }))
+        .map_err(|e| ServeError::Database(e.to_string()))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kazasu_auth::{AccountStore, SqliteAuthStore};
 use kazasu_consent::{LedgerStore, SqliteLedgerStore};
 use kazasu_health::SqliteStore;
-use kazasu_health::store::{CheckinStore, EligibilityStore};
+use kazasu_health::store::{BulkEnrol, CheckinStore, EligibilityStore};
 use kazasu_pki::{ChallengeStore, MemoryChallengeStore};
 
 use crate::ServeError;
@@ -28,6 +28,8 @@ pub struct Stores {
     pub ledger: Arc<dyn LedgerStore>,
     /// Login accounts.
     pub accounts: Arc<dyn AccountStore>,
+    /// Loading many enrolled people at once (the sandbox's bulk loader).
+    pub bulk: Arc<dyn BulkEnrol + Send + Sync>,
     /// `sqlite` or `postgres`.
     pub backend: &'static str,
 }
@@ -65,8 +67,10 @@ impl Stores {
         if let Some(path) = url.strip_prefix("sqlite:") {
             let (health, consent, auth) = sqlite_paths(&config.resolve(Path::new(path)));
             let db = |e: &dyn std::fmt::Display| ServeError::Database(e.to_string());
+            let store = Arc::new(SqliteStore::open(&health).map_err(|e| db(&e))?);
             return Ok(Stores {
-                health: Arc::new(SqliteStore::open(&health).map_err(|e| db(&e))?),
+                health: store.clone(),
+                bulk: store,
                 // SQLite serves one instance: its challenges can live in memory, which spares
                 // a synchronous commit per challenge. (A restart forgets outstanding challenges;
                 // terminals ask again.)
