@@ -77,7 +77,7 @@ HBA
     as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >&2 \
         || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$psql" -q -h "$dir/socket" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-        -c "CREATE ROLE kazasu LOGIN" -c "CREATE DATABASE kazasu OWNER kazasu" >&2
+        -c "CREATE ROLE kazasu LOGIN CREATEDB" -c "CREATE DATABASE kazasu OWNER kazasu" >&2
     echo "$OWNER" >"$dir/owner"
     echo "postgres://kazasu@127.0.0.1:$port/kazasu"
 }

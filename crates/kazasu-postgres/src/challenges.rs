@@ -11,12 +11,23 @@ use crate::error::Txn;
 /// two instances presented the same challenge exactly one accepts it. Expired challenges are
 /// deleted when the store fills up (and by [`ChallengeStore::purge`]). Get one from
 /// [`PgDatabase::challenge_store`].
+///
+/// The capacity is checked exactly (count, purge, count, under an advisory lock) on every
+/// [`CHECK_EVERY`]-th issue of a store handle — every issue for capacities under
+/// `64 × CHECK_EVERY`, and every issue while the last check found the table full — and otherwise
+/// an issue is one `INSERT`. So the table holds at most about the capacity plus
+/// [`CHECK_EVERY`] per instance, and issuing is not serialised between instances.
 #[derive(Clone, Debug)]
 pub struct PgChallengeStore {
     db: PgDatabase,
     lifetime: Duration,
     capacity: usize,
+    since_check: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    full: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// How many issues of one store handle may pass between two exact capacity checks.
+pub const CHECK_EVERY: usize = 1024;
 
 fn unix_ns(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos()).unwrap_or(i64::MAX)
@@ -32,6 +43,8 @@ impl PgChallengeStore {
             db,
             lifetime,
             capacity: capacity.max(1),
+            since_check: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            full: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 
@@ -69,8 +82,28 @@ impl PgChallengeStore {
 
 impl ChallengeStore for PgChallengeStore {
     fn issue(&self, at: OffsetDateTime) -> Result<Vec<u8>, PkiError> {
+        use std::sync::atomic::Ordering;
         let challenge = random_challenge()?;
         let capacity = i64::try_from(self.capacity).unwrap_or(i64::MAX);
+        let every = if self.capacity < 64 * CHECK_EVERY {
+            1
+        } else {
+            CHECK_EVERY
+        };
+        let exact = self.full.load(Ordering::Relaxed)
+            || self.since_check.fetch_add(1, Ordering::Relaxed) % every == 0;
+        let expires = unix_ns(at + self.lifetime);
+        if !exact {
+            self.db.run(Isolation::ReadCommitted, |tx| {
+                tx.execute(
+                    "INSERT INTO challenges (challenge, expires_at, used) VALUES ($1, $2, false)",
+                    &[&challenge, &expires],
+                )?;
+                Ok(())
+            })?;
+            return Ok(challenge);
+        }
+        let full = &self.full;
         self.db.run(Isolation::ReadCommitted, |tx| {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ISSUE_LOCK])?;
             let count = |tx: &mut postgres::Transaction<'_>| -> Result<i64, postgres::Error> {
@@ -83,14 +116,16 @@ impl ChallengeStore for PgChallengeStore {
                     &[&unix_ns(at)],
                 )?;
                 if count(tx)? >= capacity {
+                    full.store(true, Ordering::Relaxed);
                     return Err(Txn::Fail(PkiError::ChallengeCapacity {
                         capacity: self.capacity,
                     }));
                 }
             }
+            full.store(false, Ordering::Relaxed);
             tx.execute(
                 "INSERT INTO challenges (challenge, expires_at, used) VALUES ($1, $2, false)",
-                &[&challenge, &unix_ns(at + self.lifetime)],
+                &[&challenge, &expires],
             )?;
             Ok(())
         })?;

@@ -84,6 +84,9 @@ impl PgDatabase {
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
+            // No round trip to test a connection on every checkout: a connection that broke
+            // fails its statement, the request answers 503 (safe to retry) and the pool drops it.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(30))
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| PgError::Pool(e.to_string()))?;

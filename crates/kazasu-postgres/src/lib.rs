@@ -40,7 +40,7 @@ mod ledger;
 mod linkages;
 
 pub use auth::PgAuthStore;
-pub use challenges::PgChallengeStore;
+pub use challenges::{CHECK_EVERY, PgChallengeStore};
 pub use database::{PgDatabase, SCHEMA_VERSION};
 pub use error::{PgError, PgFailure};
 pub use health::PgStore;
