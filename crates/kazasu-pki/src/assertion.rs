@@ -249,15 +249,14 @@ impl Verifier {
     ) -> Result<VerifiedAssertion, Rejection> {
         challenges.check(&assertion.challenge, at)?;
         let path = self.validate(&assertion.certificate, Purpose::Authentication, at)?;
-        assertion.certificate.verify_message(
-            assertion.hash,
-            &assertion.challenge,
-            &assertion.signature,
-        )?;
+        // The path's leaf has the assertion certificate's bytes; after a path-cache hit it is the
+        // certificate seen before, whose key is already prepared for verification.
+        let leaf = path.leaf();
+        leaf.verify_message(assertion.hash, &assertion.challenge, &assertion.signature)?;
         challenges.consume(&assertion.challenge, at)?;
         Ok(VerifiedAssertion {
             id: path.leaf_id(),
-            identity: assertion.certificate.subject_common_name(),
+            identity: leaf.subject_common_name(),
             path,
         })
     }

@@ -49,6 +49,7 @@ mod hex_form;
 mod hpki;
 pub mod oids;
 mod path;
+mod path_cache;
 pub mod pem;
 mod personal;
 mod rejection;
@@ -65,6 +66,7 @@ pub use cert::{
     LegacyCertificateId, MAX_CERTIFICATE_LEN, Purpose,
 };
 pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
+pub use crypto::rsa_verifications;
 pub use crypto::{HashAlgorithm, SignatureAlgorithm};
 pub use error::Error;
 pub use hpki::{
@@ -72,9 +74,13 @@ pub use hpki::{
     parse_subject_directory_attributes,
 };
 pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
+pub use path_cache::PathCacheStats;
 pub use personal::{BirthDate, Era, PersonalData, Sex};
 pub use rejection::{Rejection, UnknownReason};
-pub use revocation::{CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
+pub use revocation::{
+    CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus, SharedCrlSet,
+    TimeWindow,
+};
 pub use trust::{
     HPKI_INTERMEDIATES, HPKI_ROOT, HpkiCa, JLIS_ROOTS, JlisRoot, TrustStore, hpki_intermediates,
 };
