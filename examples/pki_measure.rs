@@ -10,6 +10,9 @@
 //! cargo run --release --example pki_measure -- phases 1000000
 //! ```
 //!
+//! `assertions` prints the rate per wall-clock second and per second of user CPU time (the divisor
+//! `openssl speed` uses unless told `-elapsed`).
+//!
 //! Assertion modes (each assertion: parse the certificate bytes, validate the path to the root at
 //! t with the CRL, verify the card's signature over the challenge, use the challenge up):
 //!
@@ -20,6 +23,7 @@
 //! - `first-nocache`: the same cards, no path cache at all.
 //! - `repeat`: one card again and again, path cache on (hits after the first).
 //! - `repeat-nocache`: one card again and again without a cache.
+//! - `all`: the four in turn, on one setup.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -81,6 +85,15 @@ impl Mode {
     }
 }
 
+/// User CPU seconds of this process so far (Linux `/proc/self/stat`, USER_HZ = 100), the divisor
+/// `openssl speed` uses by default: rates on a machine shared with other work compare fairly.
+fn user_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let utime: f64 = after_name.split_whitespace().nth(11)?.parse().ok()?;
+    Some(utime / 100.0)
+}
+
 fn backend() -> &'static str {
     if cfg!(feature = "pki-aws-lc") {
         "aws-lc"
@@ -133,20 +146,20 @@ fn setup(crl_entries: usize, cards: usize) -> Setup {
     }
 }
 
-fn assertions(secs: f64, crl_entries: usize, mode: Mode) {
-    let cards = match mode {
-        Mode::First | Mode::FirstNoCache => 64,
-        Mode::Repeat | Mode::RepeatNoCache => 1,
-    };
+fn assertions(secs: f64, setup: &Setup, mode: Mode) {
     let Setup {
         verifier,
         cards,
         challenge,
-    } = setup(crl_entries, cards);
+    } = setup;
+    let cards = match mode {
+        Mode::First | Mode::FirstNoCache => &cards[..],
+        Mode::Repeat | Mode::RepeatNoCache => &cards[..1],
+    };
     let verifier = match mode {
-        Mode::First => verifier.with_path_cache(1),
-        Mode::Repeat => verifier.with_path_cache(100_000),
-        Mode::FirstNoCache | Mode::RepeatNoCache => verifier,
+        Mode::First => verifier.clone().with_path_cache(1),
+        Mode::Repeat => verifier.clone().with_path_cache(100_000),
+        Mode::FirstNoCache | Mode::RepeatNoCache => verifier.clone(),
     };
     let store = MemoryChallengeStore::new(Duration::minutes(5));
     let mut next = 0usize;
@@ -154,12 +167,17 @@ fn assertions(secs: f64, crl_entries: usize, mode: Mode) {
         let card = &cards[next % cards.len()];
         next += 1;
         store.insert(challenge.clone(), at()).unwrap();
-        let a = AuthAssertion::from_parts(&card.der, &challenge, &card.signature).unwrap();
+        // What a server does with the bytes it receives (with a path cache, a certificate seen
+        // before is not parsed again).
+        let a = verifier
+            .assertion_from_parts(&card.der, &challenge, &card.signature)
+            .unwrap();
         black_box(verifier.verify_assertion(&a, &store, at()).unwrap());
     };
     run(); // warm-up: verifies the CRL signature once (then kept with the CRL)
     let rsa_before = rsa_verifications();
     let budget = StdDuration::from_secs_f64(secs);
+    let cpu_start = user_cpu_seconds();
     let start = Instant::now();
     let mut n = 0u64;
     while start.elapsed() < budget {
@@ -169,13 +187,16 @@ fn assertions(secs: f64, crl_entries: usize, mode: Mode) {
         n += 64;
     }
     let rate = n as f64 / start.elapsed().as_secs_f64();
+    let cpu_rate = cpu_start
+        .zip(user_cpu_seconds())
+        .map_or(0.0, |(a, b)| n as f64 / (b - a).max(0.01));
     let per = (rsa_verifications() - rsa_before) as f64 / n as f64;
     let stats = verifier
         .path_cache_stats()
         .map(|s| format!(" cache_hits={} cache_misses={}", s.hits, s.misses))
         .unwrap_or_default();
     println!(
-        "backend={} mode={} assertions={n} per_second={rate:.1} rsa_verifications_per_assertion={per:.2}{stats}",
+        "backend={} mode={} assertions={n} per_second={rate:.1} per_cpu_second={cpu_rate:.1} rsa_verifications_per_assertion={per:.2}{stats}",
         backend(),
         mode.name()
     );
@@ -265,7 +286,7 @@ fn phases(crl_entries: usize) {
 fn usage() -> ! {
     eprintln!(
         "usage: pki_measure gen-crl ENTRIES OUT | parse-crl FILE \\
-         | assertions SECONDS [CRL_ENTRIES [first|first-nocache|repeat|repeat-nocache]] | phases [CRL_ENTRIES]"
+         | assertions SECONDS [CRL_ENTRIES [first|first-nocache|repeat|repeat-nocache|all]] | phases [CRL_ENTRIES]"
     );
     std::process::exit(2)
 }
@@ -308,8 +329,19 @@ fn main() {
             let crl_entries: usize = rest
                 .first()
                 .map_or(1_000_000, |n| n.parse().unwrap_or_else(|_| usage()));
-            let mode = Mode::parse(rest.get(1).copied().unwrap_or("first-nocache"));
-            assertions(secs, crl_entries, mode);
+            let modes = match rest.get(1).copied().unwrap_or("first-nocache") {
+                "all" => vec![
+                    Mode::First,
+                    Mode::FirstNoCache,
+                    Mode::Repeat,
+                    Mode::RepeatNoCache,
+                ],
+                one => vec![Mode::parse(one)],
+            };
+            let setup = setup(crl_entries, 64);
+            for mode in modes {
+                assertions(secs, &setup, mode);
+            }
         }
         ["parse-cert", secs] => {
             // Only certificate parsing, for a profiler.

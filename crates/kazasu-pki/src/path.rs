@@ -262,6 +262,29 @@ impl Verifier {
         }
     }
 
+    /// The certificate of `input` (DER or PEM): with a path cache, the one it holds for exactly
+    /// these DER bytes (as validated for `purpose` without intermediates), so that a card
+    /// presented again is not parsed again; otherwise parsed (its SHA-256, computed for the
+    /// lookup, kept for the validation's).
+    pub(crate) fn certificate_for(
+        &self,
+        input: &[u8],
+        purpose: Purpose,
+    ) -> Result<Certificate, Error> {
+        let Some(cache) = self.path_cache.as_deref() else {
+            return Certificate::parse(input);
+        };
+        let key = Key::of_der(input, purpose);
+        if let Some(cert) = cache.leaf(&key, input) {
+            return Ok(cert);
+        }
+        let cert = Certificate::parse(input)?;
+        if cert.der() == input {
+            cert.remember_sha256(key.leaf_sha256());
+        }
+        Ok(cert)
+    }
+
     /// A fresh cache of the same capacity: entries made under other settings must not answer.
     fn renew_path_cache(&mut self) {
         if let Some(c) = &self.path_cache {
@@ -312,7 +335,7 @@ impl Verifier {
             .zip(self.cache_generation())
             .map(|(cache, generation)| (cache, generation, Key::new(cert, intermediates, purpose)));
         if let Some((cache, generation, key)) = &cached
-            && let Some(e) = cache.get(key, cert, at, *generation)
+            && let Some(e) = cache.get(key, cert.der(), at, *generation)
         {
             return Ok(ValidatedPath {
                 chain: Arc::clone(&e.chain),
@@ -474,7 +497,7 @@ impl Verifier {
             .clone()
             .filter(|(c, _)| c.subject_der() == child.issuer_der())
             .collect();
-        let aki = child.authority_key_id().and_then(|a| a.key_id.as_deref());
+        let aki = child.authority_key_id_key_id();
         if named.is_empty() {
             if let Some(kid) = aki
                 && let Some((signer, _)) = pool.clone().find(|(c, _)| c.key_id() == kid)

@@ -45,10 +45,23 @@ impl Key {
             others = h.finalize().into();
         }
         Self {
-            leaf: Sha256::digest(leaf.der()).into(),
+            leaf: *leaf.sha256(),
             intermediates: others,
             purpose,
         }
+    }
+
+    /// The key of a certificate given as DER, without intermediates.
+    pub(crate) fn of_der(der: &[u8], purpose: Purpose) -> Self {
+        Self {
+            leaf: Sha256::digest(der).into(),
+            intermediates: [0u8; 32],
+            purpose,
+        }
+    }
+
+    pub(crate) fn leaf_sha256(&self) -> [u8; 32] {
+        self.leaf
     }
 
     fn shard(&self, shards: usize) -> usize {
@@ -177,7 +190,7 @@ impl PathCache {
     pub(crate) fn get(
         &self,
         key: &Key,
-        leaf: &Certificate,
+        leaf_der: &[u8],
         at: OffsetDateTime,
         generation: u64,
     ) -> Option<Arc<Entry>> {
@@ -189,7 +202,7 @@ impl PathCache {
             // The DER comparison makes a hit independent of SHA-256's collision resistance.
             let usable = e.generation == generation
                 && e.window.contains(at)
-                && e.chain.first().is_some_and(|c| c.der() == leaf.der());
+                && e.chain.first().is_some_and(|c| c.der() == leaf_der);
             if usable {
                 slot.referenced.store(true, Ordering::Relaxed);
             }
@@ -202,6 +215,14 @@ impl PathCache {
         };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// The parsed leaf of the entry for `key` if its DER is `der` (whatever the time and the
+    /// revocation generation: the same bytes parse to the same certificate).
+    pub(crate) fn leaf(&self, key: &Key, der: &[u8]) -> Option<Certificate> {
+        let shard = self.shard(key)?.lock.read().ok()?;
+        let slot = shard.slots.get(*shard.index.get(key)?)?;
+        slot.entry.chain.first().filter(|c| c.der() == der).cloned()
     }
 
     pub(crate) fn insert(&self, key: Key, entry: Entry) {

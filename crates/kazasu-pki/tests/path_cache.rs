@@ -362,3 +362,52 @@ fn crl_set_windows_follow_the_crls() {
     assert_ne!(shared.generation(), g0);
     assert_eq!(shared.crls().len(), 1);
 }
+
+#[test]
+fn assertion_from_parts_reuses_the_cached_certificate() {
+    let f = Fixture::new();
+    let crls = shared_crls(&f);
+    let verifier = cached_verifier(&f, &crls);
+    let der = &f.holder.auth_certificate;
+    let store = MemoryChallengeStore::new(Duration::minutes(5));
+    let sign = |c: &[u8]| {
+        common::vc::SignatureAlgorithm::Sha256WithRsa
+            .sign(&f.holder.auth_key, c)
+            .unwrap()
+    };
+    for round in 0..3 {
+        let challenge = store.issue(at()).unwrap();
+        let a = verifier
+            .assertion_from_parts(der, &challenge, &sign(&challenge))
+            .unwrap();
+        assert_eq!(a.certificate.der(), &der[..]);
+        let before = rsa_verifications();
+        verifier.verify_assertion(&a, &store, at()).unwrap();
+        let spent = rsa_verifications() - before;
+        assert_eq!(spent, if round == 0 { 3 } else { 1 });
+    }
+    // PEM of the same certificate parses as usual (and then hits: same DER).
+    let pem = f.auth_cert().to_pem().unwrap();
+    let challenge = store.issue(at()).unwrap();
+    let a = verifier
+        .assertion_from_parts(pem.as_bytes(), &challenge, &sign(&challenge))
+        .unwrap();
+    verifier.verify_assertion(&a, &store, at()).unwrap();
+    // Tampered bytes are parsed, miss, and are refused.
+    let mut tampered = der.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    let challenge = store.issue(at()).unwrap();
+    let a = verifier
+        .assertion_from_parts(&tampered, &challenge, &sign(&challenge))
+        .unwrap();
+    assert!(matches!(
+        verifier.verify_assertion(&a, &store, at()),
+        Err(Rejection::BadSignature { .. })
+    ));
+    assert!(
+        verifier
+            .assertion_from_parts(b"not a certificate", &challenge, b"")
+            .is_err()
+    );
+    assert_eq!(hits(&verifier), 3);
+}
