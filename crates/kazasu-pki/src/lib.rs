@@ -9,7 +9,11 @@
 //!   [`CertificateId`] (issuer key identifier, serial) to link a person by.
 //! - [`Verifier`]: path validation at a given time to a [`TrustStore`] (by default the J-LIS roots
 //!   shipped in this crate, every generation, each trusted for its own purpose), within a budget
-//!   of signature checks, rejecting by default with a named [`Rejection`].
+//!   of signature checks, rejecting by default with a named [`Rejection`]. With
+//!   [`Verifier::with_path_cache`], a card seen before costs one RSA verification (its
+//!   signature): validated paths are kept, keyed by the leaf's SHA-256, and reused only inside
+//!   the window they hold for and under the same revocation [`RevocationSource::generation`]
+//!   ([`SharedCrlSet`] bumps it when CRLs are added).
 //! - [`Crl`] and [`CrlSet`]: CRLs parsed once and indexed for O(log n) lookup without a second copy
 //!   of the entries; [`RevocationSource`] lets OCSP or a database come later.
 //! - [`HpkiVerifier`]: HPKI (healthcare) qualifications — the path to the shipped MHLW HPKI Root
