@@ -243,7 +243,8 @@ impl Verifier {
     }
 
     /// Keeps up to `capacity` validated paths of certificates seen before (see the
-    /// [path cache](Verifier#path-cache)); `0` turns the cache off. Starts empty.
+    /// [path cache](Verifier#path-cache)); `0` turns the cache off. Starts empty. From 64 entries
+    /// on, the cache is split into 16 shards and `capacity` is rounded up to a multiple of 16.
     #[must_use]
     pub fn with_path_cache(mut self, capacity: usize) -> Self {
         self.path_cache = (capacity > 0).then(|| Arc::new(PathCache::new(capacity)));
