@@ -24,6 +24,9 @@
 //! - `repeat`: one card again and again, path cache on (hits after the first).
 //! - `repeat-nocache`: one card again and again without a cache.
 //! - `all`: the four in turn, on one setup.
+//!
+//! THREADS (default 1) runs that many workers on one shared verifier (each with its own challenge
+//! store), to see how the path cache and the CRL scale across threads.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
@@ -146,7 +149,7 @@ fn setup(crl_entries: usize, cards: usize) -> Setup {
     }
 }
 
-fn assertions(secs: f64, setup: &Setup, mode: Mode) {
+fn assertions(secs: f64, setup: &Setup, mode: Mode, threads: usize) {
     let Setup {
         verifier,
         cards,
@@ -161,42 +164,69 @@ fn assertions(secs: f64, setup: &Setup, mode: Mode) {
         Mode::Repeat => verifier.clone().with_path_cache(100_000),
         Mode::FirstNoCache | Mode::RepeatNoCache => verifier.clone(),
     };
-    let store = MemoryChallengeStore::new(Duration::minutes(5));
-    let mut next = 0usize;
-    let mut run = || {
-        let card = &cards[next % cards.len()];
-        next += 1;
-        store.insert(challenge.clone(), at()).unwrap();
-        // What a server does with the bytes it receives (with a path cache, a certificate seen
-        // before is not parsed again).
-        let a = verifier
-            .assertion_from_parts(&card.der, challenge, &card.signature)
-            .unwrap();
-        black_box(verifier.verify_assertion(&a, &store, at()).unwrap());
+    // One worker per thread, each with its own challenge store (the verifier, its path cache and
+    // the CRL are shared, as in a server).
+    let worker = |first: usize, budget: StdDuration| {
+        let store = MemoryChallengeStore::new(Duration::minutes(5));
+        let mut next = first;
+        let mut run = || {
+            let card = &cards[next % cards.len()];
+            next += 1;
+            store.insert(challenge.clone(), at()).unwrap();
+            // What a server does with the bytes it receives (with a path cache, a certificate seen
+            // before is not parsed again).
+            let a = verifier
+                .assertion_from_parts(&card.der, challenge, &card.signature)
+                .unwrap();
+            black_box(verifier.verify_assertion(&a, &store, at()).unwrap());
+        };
+        run(); // warm-up: verifies the CRL signature once (then kept with the CRL)
+        let start = Instant::now();
+        let mut n = 0u64;
+        while start.elapsed() < budget {
+            for _ in 0..64 {
+                run();
+            }
+            n += 64;
+        }
+        n
     };
-    run(); // warm-up: verifies the CRL signature once (then kept with the CRL)
-    let rsa_before = rsa_verifications();
     let budget = StdDuration::from_secs_f64(secs);
+    let rsa_before = rsa_verifications();
     let cpu_start = user_cpu_seconds();
     let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < budget {
-        for _ in 0..64 {
-            run();
-        }
-        n += 64;
-    }
+    let n: u64 = if threads <= 1 {
+        worker(0, budget)
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let worker = &worker;
+                    s.spawn(move || worker(t * 7, budget))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        })
+    };
     let rate = n as f64 / start.elapsed().as_secs_f64();
     let cpu_rate = cpu_start
         .zip(user_cpu_seconds())
         .map_or(0.0, |(a, b)| n as f64 / (b - a).max(0.01));
-    let per = (rsa_verifications() - rsa_before) as f64 / n as f64;
+    // Counted on this thread only: with several threads, printed as "-".
+    let per = if threads <= 1 {
+        format!(
+            "{:.2}",
+            (rsa_verifications() - rsa_before) as f64 / n as f64
+        )
+    } else {
+        "-".to_owned()
+    };
     let stats = verifier
         .path_cache_stats()
         .map(|s| format!(" cache_hits={} cache_misses={}", s.hits, s.misses))
         .unwrap_or_default();
     println!(
-        "backend={} mode={} assertions={n} per_second={rate:.1} per_cpu_second={cpu_rate:.1} rsa_verifications_per_assertion={per:.2}{stats}",
+        "backend={} mode={} threads={threads} assertions={n} per_second={rate:.1} per_cpu_second={cpu_rate:.1} rsa_verifications_per_assertion={per}{stats}",
         backend(),
         mode.name()
     );
@@ -284,7 +314,7 @@ fn phases(crl_entries: usize) {
 fn usage() -> ! {
     eprintln!(
         "usage: pki_measure gen-crl ENTRIES OUT | parse-crl FILE \\
-         | assertions SECONDS [CRL_ENTRIES [first|first-nocache|repeat|repeat-nocache|all]] | phases [CRL_ENTRIES]"
+         | assertions SECONDS [CRL_ENTRIES [first|first-nocache|repeat|repeat-nocache|all [THREADS]]] | phases [CRL_ENTRIES]"
     );
     std::process::exit(2)
 }
@@ -336,9 +366,12 @@ fn main() {
                 ],
                 one => vec![Mode::parse(one)],
             };
+            let threads: usize = rest
+                .get(2)
+                .map_or(1, |n| n.parse().unwrap_or_else(|_| usage()));
             let setup = setup(crl_entries, 64);
             for mode in modes {
-                assertions(secs, &setup, mode);
+                assertions(secs, &setup, mode, threads);
             }
         }
         ["parse-cert", secs] => {
