@@ -83,6 +83,48 @@ fn pki(c: &mut Criterion) {
             verifier.verify_assertion(&a, &store, at()).unwrap()
         })
     });
+    // First time: cards the verifier has not seen (8 distinct certificates in turn, a path cache of
+    // one entry, so every assertion misses). Repeat: one card, path cache on.
+    let cards: Vec<(Vec<u8>, Vec<u8>)> = (0..8u64)
+        .map(|n| {
+            let spec = IssueSpec {
+                key_slot: usize::try_from(n).unwrap(),
+                serial: Some(0x6000_0000 + 2 * n),
+                ..IssueSpec::default()
+            };
+            let h = pki.issue(&Persona::sample(), &spec).unwrap();
+            let sig = SignatureAlgorithm::Sha256WithRsa
+                .sign(&h.auth_key, &challenge)
+                .unwrap();
+            (h.auth_certificate, sig)
+        })
+        .collect();
+    let first = verifier.clone().with_path_cache(1);
+    let mut next = 0usize;
+    g.bench_function(
+        "verify an AuthAssertion, first time (path cache misses)",
+        |b| {
+            b.iter(|| {
+                let (der, sig) = &cards[next % cards.len()];
+                next += 1;
+                store.insert(challenge.clone(), at()).unwrap();
+                let a = AuthAssertion::from_parts(der, &challenge, sig).unwrap();
+                first.verify_assertion(&a, &store, at()).unwrap()
+            })
+        },
+    );
+    let repeat = verifier.clone().with_path_cache(1024);
+    g.bench_function(
+        "verify an AuthAssertion, repeat card (path cache hit)",
+        |b| {
+            b.iter(|| {
+                store.insert(challenge.clone(), at()).unwrap();
+                let a = AuthAssertion::from_parts(&holder.auth_certificate, &challenge, &signature)
+                    .unwrap();
+                repeat.verify_assertion(&a, &store, at()).unwrap()
+            })
+        },
+    );
     let crl = Crl::from_der(&crl_der).unwrap();
     let mut i = 0u64;
     g.bench_function("look a serial up (1M-entry CRL)", |b| {

@@ -237,6 +237,24 @@ pub struct VerifiedAssertion {
 }
 
 impl Verifier {
+    /// [`AuthAssertion::from_parts`] for this verifier: with a path cache
+    /// ([`Verifier::with_path_cache`]), a certificate whose exact DER bytes were validated before
+    /// is taken from the cache instead of being parsed again (looked up by SHA-256, compared byte
+    /// for byte), which makes a repeat assertion cost little more than the card's signature.
+    /// Other input (new cards, PEM) is parsed as [`AuthAssertion::from_parts`] does.
+    pub fn assertion_from_parts(
+        &self,
+        certificate: &[u8],
+        challenge: &[u8],
+        signature: &[u8],
+    ) -> Result<AuthAssertion, Error> {
+        Ok(AuthAssertion::new(
+            self.certificate_for(certificate, Purpose::Authentication)?,
+            challenge.to_vec(),
+            signature.to_vec(),
+        ))
+    }
+
     /// Verifies an authentication assertion at `at`: the challenge is one `challenges` issued, not
     /// expired and not used; the certificate's path validates for [`Purpose::Authentication`] with
     /// revocation per policy; the signature over the challenge verifies. Then the challenge is used
@@ -249,15 +267,14 @@ impl Verifier {
     ) -> Result<VerifiedAssertion, Rejection> {
         challenges.check(&assertion.challenge, at)?;
         let path = self.validate(&assertion.certificate, Purpose::Authentication, at)?;
-        assertion.certificate.verify_message(
-            assertion.hash,
-            &assertion.challenge,
-            &assertion.signature,
-        )?;
+        // The path's leaf has the assertion certificate's bytes; after a path-cache hit it is the
+        // certificate seen before, whose key is already prepared for verification.
+        let leaf = path.leaf();
+        leaf.verify_message(assertion.hash, &assertion.challenge, &assertion.signature)?;
         challenges.consume(&assertion.challenge, at)?;
         Ok(VerifiedAssertion {
             id: path.leaf_id(),
-            identity: assertion.certificate.subject_common_name(),
+            identity: leaf.subject_common_name(),
             path,
         })
     }

@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{OnceLock, RwLock};
 
 use const_oid::db::rfc5280;
 use der::Decode;
@@ -144,7 +144,9 @@ pub struct Crl {
     count: usize,
     index: SerialIndex,
     /// Signature checks already made: (issuer certificate, verified).
-    checked: Mutex<Vec<(Certificate, bool)>>,
+    checked: RwLock<Vec<(Certificate, bool)>>,
+    /// The `source` of a good status from this CRL, formatted once.
+    good_source: OnceLock<String>,
 }
 
 impl fmt::Debug for Crl {
@@ -358,7 +360,8 @@ impl Crl {
             unsupported_critical_entry,
             count,
             index,
-            checked: Mutex::new(Vec::new()),
+            checked: RwLock::new(Vec::new()),
+            good_source: OnceLock::new(),
             der,
         })
     }
@@ -632,6 +635,21 @@ impl Crl {
             .map(|(serial, oid)| (serial.as_str(), oid.as_str()))
     }
 
+    /// What a good status from this CRL names as its source (formatted once).
+    pub(crate) fn good_source(&self) -> &str {
+        self.good_source.get_or_init(|| {
+            format!(
+                "CRL{} of {} (thisUpdate {}, {} entries)",
+                self.crl_number()
+                    .map(|n| format!(" #{}", serial_hex(n)))
+                    .unwrap_or_default(),
+                self.issuer(),
+                crate::rejection::rfc3339(&self.this_update()),
+                self.len()
+            )
+        })
+    }
+
     /// Whether `serial` (big-endian, leading zeros ignored) is listed. O(log n), decodes nothing.
     pub fn contains(&self, serial: &[u8]) -> bool {
         self.find(strip_zeros(serial)).is_some()
@@ -690,16 +708,17 @@ impl Crl {
         if !issuer.key_usage().is_some_and(|ku| ku.crl_sign()) {
             return Err(UnknownReason::CrlIssuerNotAuthorized);
         }
+        // Read-locked on the hot path (many threads verify at once); written once per issuer.
         let cached = self
             .checked
-            .lock()
+            .read()
             .ok()
             .and_then(|c| c.iter().find(|(c, _)| c == issuer).map(|(_, ok)| *ok));
         let ok = match cached {
             Some(ok) => ok,
             None => {
                 let ok = self.signature_verifies(issuer);
-                if let Ok(mut c) = self.checked.lock() {
+                if let Ok(mut c) = self.checked.write() {
                     c.push((issuer.clone(), ok));
                 }
                 ok

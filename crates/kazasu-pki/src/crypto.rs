@@ -5,6 +5,7 @@
 //! alike, with each key parsed once; smaller keys that a caller's policy admits still go through
 //! `rsa`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -14,6 +15,21 @@ use der::{Decode, Sequence};
 use rsa::{BoxedUint, Pkcs1v15Sign};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::spki::AlgorithmIdentifierOwned;
+
+thread_local! {
+    static RSA_VERIFICATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many RSA signature verifications (certificates, CRLs, messages) the calling thread has
+/// made so far. A diagnostic: per thread, so counting costs no shared write and a test sees only
+/// its own work.
+pub fn rsa_verifications() -> u64 {
+    RSA_VERIFICATIONS.with(Cell::get)
+}
+
+fn count_rsa_verification() {
+    RSA_VERIFICATIONS.with(|c| c.set(c.get().wrapping_add(1)));
+}
 
 /// A certificate or CRL signature algorithm.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -236,6 +252,7 @@ impl RsaKey {
     pub(crate) fn verify_message(&self, hash: Hash, message: &[u8], signature: &[u8]) -> bool {
         #[cfg(feature = "aws-lc")]
         if aws::BITS.contains(&self.bits) {
+            count_rsa_verification();
             return self
                 .fast(hash)
                 .is_some_and(|k| k.verify_sig(message, signature).is_ok());
@@ -245,6 +262,7 @@ impl RsaKey {
 
     /// Verifies a PKCS#1 v1.5 signature over a digest computed by the caller.
     pub(crate) fn verify_digest(&self, hash: Hash, digest: &[u8], signature: &[u8]) -> bool {
+        count_rsa_verification();
         #[cfg(feature = "aws-lc")]
         if aws::BITS.contains(&self.bits) {
             let Ok(d) =

@@ -9,7 +9,11 @@
 //!   [`CertificateId`] (issuer key identifier, serial) to link a person by.
 //! - [`Verifier`]: path validation at a given time to a [`TrustStore`] (by default the J-LIS roots
 //!   shipped in this crate, every generation, each trusted for its own purpose), within a budget
-//!   of signature checks, rejecting by default with a named [`Rejection`].
+//!   of signature checks, rejecting by default with a named [`Rejection`]. With
+//!   [`Verifier::with_path_cache`], a card seen before costs one RSA verification (its
+//!   signature): validated paths are kept, keyed by the leaf's SHA-256, and reused only inside
+//!   the window they hold for and under the same revocation [`RevocationSource::generation`]
+//!   ([`SharedCrlSet`] bumps it when CRLs are added).
 //! - [`Crl`] and [`CrlSet`]: CRLs parsed once and indexed for O(log n) lookup without a second copy
 //!   of the entries; [`RevocationSource`] lets OCSP or a database come later.
 //! - [`HpkiVerifier`]: HPKI (healthcare) qualifications — the path to the shipped MHLW HPKI Root
@@ -49,6 +53,7 @@ mod hex_form;
 mod hpki;
 pub mod oids;
 mod path;
+mod path_cache;
 pub mod pem;
 mod personal;
 mod rejection;
@@ -65,6 +70,7 @@ pub use cert::{
     LegacyCertificateId, MAX_CERTIFICATE_LEN, Purpose,
 };
 pub use crl::{Crl, MAX_CRL_LEN, RevocationReason, RevokedEntry};
+pub use crypto::rsa_verifications;
 pub use crypto::{HashAlgorithm, SignatureAlgorithm};
 pub use error::Error;
 pub use hpki::{
@@ -72,9 +78,13 @@ pub use hpki::{
     parse_subject_directory_attributes,
 };
 pub use path::{RevocationPolicy, ValidatedPath, Verifier, VerifierOptions};
+pub use path_cache::PathCacheStats;
 pub use personal::{BirthDate, Era, PersonalData, Sex};
 pub use rejection::{Rejection, UnknownReason};
-pub use revocation::{CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
+pub use revocation::{
+    CrlSet, NoRevocation, RevocationQuery, RevocationSource, RevocationStatus, SharedCrlSet,
+    TimeWindow,
+};
 pub use trust::{
     HPKI_INTERMEDIATES, HPKI_ROOT, HpkiCa, JLIS_ROOTS, JlisRoot, TrustStore, hpki_intermediates,
 };

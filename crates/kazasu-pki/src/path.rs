@@ -7,7 +7,10 @@ use time::OffsetDateTime;
 
 use crate::crypto::{PublicKey, SignatureAlgorithm};
 use crate::hex_form::colon_hex;
-use crate::revocation::{NoRevocation, RevocationQuery, RevocationSource, RevocationStatus};
+use crate::path_cache::{Entry, Key, PathCache, PathCacheStats};
+use crate::revocation::{
+    NoRevocation, RevocationQuery, RevocationSource, RevocationStatus, TimeWindow,
+};
 use crate::{Certificate, CertificateId, Error, HashAlgorithm, Purpose, Rejection, TrustStore};
 
 /// What one validation may still spend on path building.
@@ -101,10 +104,10 @@ impl Default for VerifierOptions {
 /// A path that validated: leaf first, trust anchor last.
 #[derive(Clone, Debug)]
 pub struct ValidatedPath {
-    chain: Vec<Certificate>,
+    chain: Arc<[Certificate]>,
     purpose: Purpose,
     at: OffsetDateTime,
-    revocation: Vec<RevocationStatus>,
+    revocation: Arc<[RevocationStatus]>,
 }
 
 impl ValidatedPath {
@@ -157,11 +160,35 @@ impl ValidatedPath {
 /// signature), within a budget of signature checks and candidate issuers; signature algorithm and
 /// signature; the issuer's CA flag, keyCertSign and path length; the anchor is trusted for the
 /// purpose; revocation per policy.
+///
+/// # Path cache
+///
+/// Off by default. [`Verifier::with_path_cache`] keeps the paths validated for certificates seen
+/// before, so that a card presented again costs no certificate signature check and no revocation
+/// lookup (an assertion then costs one RSA verification, the card's signature). An entry is keyed
+/// by the SHA-256 of the leaf's DER, the intermediates offered and the purpose (the anchors, the
+/// options and the revocation source are the verifier's own: changing them through
+/// [`Verifier::with_options`] or [`Verifier::with_revocation`] starts an empty cache) and is used
+/// only when
+///
+/// - the leaf's DER equals the cached leaf's byte for byte;
+/// - the verification time lies inside the window the validation holds for: every certificate
+///   of the path valid, and no CRL of the path's issuers starting or ending its validity in
+///   between ([`RevocationSource::status_window`]);
+/// - the revocation source's [`RevocationSource::generation`] is the one the validation saw (a
+///   [`crate::SharedCrlSet`] bumps it when CRLs are added or replaced, so a card revoked by the
+///   new CRL is refused at once).
+///
+/// Only successes are cached; a rejection is always recomputed. Paths checked against a source
+/// that tracks no generation (the trait's default) are not cached. Clones of a verifier share
+/// its cache, which is sharded and bounded (CLOCK eviction) for servers verifying from many
+/// threads.
 #[derive(Clone)]
 pub struct Verifier {
     trust: TrustStore,
     revocation: Arc<dyn RevocationSource>,
     options: VerifierOptions,
+    path_cache: Option<Arc<PathCache>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -169,6 +196,7 @@ impl std::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("anchors", &self.trust.len())
             .field("options", &self.options)
+            .field("path_cache", &self.path_cache)
             .finish_non_exhaustive()
     }
 }
@@ -181,6 +209,7 @@ impl Verifier {
             trust,
             revocation: Arc::new(NoRevocation),
             options: VerifierOptions::default(),
+            path_cache: None,
         }
     }
 
@@ -193,6 +222,7 @@ impl Verifier {
     #[must_use]
     pub fn with_revocation(mut self, source: impl RevocationSource + 'static) -> Self {
         self.revocation = Arc::new(source);
+        self.renew_path_cache();
         self
     }
 
@@ -200,6 +230,7 @@ impl Verifier {
     #[must_use]
     pub fn with_shared_revocation(mut self, source: Arc<dyn RevocationSource>) -> Self {
         self.revocation = source;
+        self.renew_path_cache();
         self
     }
 
@@ -207,7 +238,67 @@ impl Verifier {
     #[must_use]
     pub fn with_options(mut self, options: VerifierOptions) -> Self {
         self.options = options;
+        self.renew_path_cache();
         self
+    }
+
+    /// Keeps up to `capacity` validated paths of certificates seen before (see the
+    /// [path cache](Verifier#path-cache)); `0` turns the cache off. Starts empty. From 64 entries
+    /// on, the cache is split into 16 shards and `capacity` is rounded up to a multiple of 16.
+    #[must_use]
+    pub fn with_path_cache(mut self, capacity: usize) -> Self {
+        self.path_cache = (capacity > 0).then(|| Arc::new(PathCache::new(capacity)));
+        self
+    }
+
+    /// The path cache's counters; `None` without a cache.
+    pub fn path_cache_stats(&self) -> Option<PathCacheStats> {
+        self.path_cache.as_ref().map(|c| c.stats())
+    }
+
+    /// Empties the path cache (for this verifier and its clones).
+    pub fn clear_path_cache(&self) {
+        if let Some(c) = &self.path_cache {
+            c.clear();
+        }
+    }
+
+    /// The certificate of `input` (DER or PEM): with a path cache, the one it holds for exactly
+    /// these DER bytes (as validated for `purpose` without intermediates), so that a card
+    /// presented again is not parsed again; otherwise parsed (its SHA-256, computed for the
+    /// lookup, kept for the validation's).
+    pub(crate) fn certificate_for(
+        &self,
+        input: &[u8],
+        purpose: Purpose,
+    ) -> Result<Certificate, Error> {
+        let Some(cache) = self.path_cache.as_deref() else {
+            return Certificate::parse(input);
+        };
+        let key = Key::of_der(input, purpose);
+        if let Some(cert) = cache.leaf(&key, input) {
+            return Ok(cert);
+        }
+        let cert = Certificate::parse(input)?;
+        if cert.der() == input {
+            cert.remember_sha256(key.leaf_sha256());
+        }
+        Ok(cert)
+    }
+
+    /// A fresh cache of the same capacity: entries made under other settings must not answer.
+    fn renew_path_cache(&mut self) {
+        if let Some(c) = &self.path_cache {
+            self.path_cache = Some(Arc::new(PathCache::new(c.capacity())));
+        }
+    }
+
+    /// The generation cached paths must carry, `None` when paths may not be cached.
+    fn cache_generation(&self) -> Option<u64> {
+        match self.options.revocation {
+            RevocationPolicy::Off => Some(0),
+            _ => self.revocation.generation(),
+        }
     }
 
     /// The options.
@@ -239,6 +330,47 @@ impl Verifier {
         purpose: Purpose,
         at: OffsetDateTime,
     ) -> Result<ValidatedPath, Rejection> {
+        let cached = self
+            .path_cache
+            .as_deref()
+            .zip(self.cache_generation())
+            .map(|(cache, generation)| (cache, generation, Key::new(cert, intermediates, purpose)));
+        if let Some((cache, generation, key)) = &cached
+            && let Some(e) = cache.get(key, cert.der(), at, *generation)
+        {
+            return Ok(ValidatedPath {
+                chain: Arc::clone(&e.chain),
+                purpose,
+                at,
+                revocation: Arc::clone(&e.revocation),
+            });
+        }
+        let (path, window) = self.validate_uncached(cert, intermediates, purpose, at)?;
+        if let Some((cache, generation, key)) = cached
+            && let Some(window) = window
+        {
+            cache.insert(
+                key,
+                Entry {
+                    chain: Arc::clone(&path.chain),
+                    revocation: Arc::clone(&path.revocation),
+                    window,
+                    generation,
+                },
+            );
+        }
+        Ok(path)
+    }
+
+    /// Validates without the cache; also returns the window the answer holds for (`None` when
+    /// the revocation source cannot say).
+    fn validate_uncached(
+        &self,
+        cert: &Certificate,
+        intermediates: &[Certificate],
+        purpose: Purpose,
+        at: OffsetDateTime,
+    ) -> Result<(ValidatedPath, Option<TimeWindow>), Rejection> {
         self.check_common(cert, at)?;
         if cert.is_ca() {
             return Err(Rejection::CaAsEndEntity {
@@ -246,16 +378,25 @@ impl Verifier {
             });
         }
         check_purpose(cert, purpose)?;
-        let mut chain = vec![cert.clone()];
+        let mut chain = Vec::with_capacity(2);
+        chain.push(cert.clone());
         let mut budget = Budget::new(&self.options);
         self.extend(&mut chain, intermediates, purpose, at, &mut budget)?;
-        let revocation = self.check_revocation(&chain, at)?;
-        Ok(ValidatedPath {
-            chain,
-            purpose,
-            at,
-            revocation,
-        })
+        let (revocation, revocation_window) = self.check_revocation(&chain, at)?;
+        let window = revocation_window.map(|w| {
+            chain.iter().fold(w, |w, c| {
+                w.intersect(TimeWindow::inclusive(c.not_before(), c.not_after()))
+            })
+        });
+        Ok((
+            ValidatedPath {
+                chain: chain.into(),
+                purpose,
+                at,
+                revocation: revocation.into(),
+            },
+            window,
+        ))
     }
 
     /// Validates `cert` (as [`Verifier::validate`]) and then verifies a PKCS#1 v1.5 signature over
@@ -270,7 +411,8 @@ impl Verifier {
         signature: &[u8],
     ) -> Result<ValidatedPath, Rejection> {
         let path = self.validate(cert, purpose, at)?;
-        cert.verify_message(hash, message, signature)?;
+        // The path's leaf is `cert`'s bytes; on a cache hit its key is already prepared.
+        path.leaf().verify_message(hash, message, signature)?;
         Ok(path)
     }
 
@@ -285,7 +427,7 @@ impl Verifier {
         signature: &[u8],
     ) -> Result<ValidatedPath, Rejection> {
         let path = self.validate(cert, purpose, at)?;
-        cert.verify_digest(hash, digest, signature)?;
+        path.leaf().verify_digest(hash, digest, signature)?;
         Ok(path)
     }
 
@@ -356,7 +498,7 @@ impl Verifier {
             .clone()
             .filter(|(c, _)| c.subject_der() == child.issuer_der())
             .collect();
-        let aki = child.authority_key_id().and_then(|a| a.key_id.as_deref());
+        let aki = child.authority_key_id_key_id();
         if named.is_empty() {
             if let Some(kid) = aki
                 && let Some((signer, _)) = pool.clone().find(|(c, _)| c.key_id() == kid)
@@ -486,20 +628,23 @@ impl Verifier {
         self.check_common(issuer, at)
     }
 
+    /// The status of every non-anchor certificate, and the window over which they all hold.
     fn check_revocation(
         &self,
         chain: &[Certificate],
         at: OffsetDateTime,
-    ) -> Result<Vec<RevocationStatus>, Rejection> {
+    ) -> Result<(Vec<RevocationStatus>, Option<TimeWindow>), Rejection> {
         if self.options.revocation == RevocationPolicy::Off {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Some(TimeWindow::ALWAYS)));
         }
         let mut out = Vec::with_capacity(chain.len().saturating_sub(1));
+        let mut window = Some(TimeWindow::ALWAYS);
         for pair in chain.windows(2) {
             let (cert, issuer) = (&pair[0], &pair[1]);
             let mut q = RevocationQuery::new(cert, issuer, at);
             q.allow_sha1 = self.options.allow_sha1;
-            let status = self.revocation.status(&q);
+            let (status, holds) = self.revocation.status_window(&q);
+            window = window.zip(holds).map(|(a, b)| a.intersect(b));
             match &status {
                 RevocationStatus::Revoked(entry) => {
                     return Err(Rejection::Revoked {
@@ -521,7 +666,7 @@ impl Verifier {
             }
             out.push(status);
         }
-        Ok(out)
+        Ok((out, window))
     }
 }
 

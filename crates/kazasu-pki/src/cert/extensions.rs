@@ -74,7 +74,9 @@ pub struct AuthorityKeyId {
 #[derive(Default)]
 pub(super) struct Exts {
     pub(super) ski: Option<Vec<u8>>,
-    pub(super) aki: Option<AuthorityKeyId>,
+    /// AuthorityKeyIdentifier as decoded; its RFC 4514 issuer names are written on first use.
+    pub(super) aki_decoded: Option<AuthorityKeyIdentifier>,
+    pub(super) aki: std::sync::OnceLock<Option<AuthorityKeyId>>,
     pub(super) key_usage: Option<KeyUsage>,
     pub(super) basic_constraints: Option<BasicConstraints>,
     pub(super) policies: Option<Vec<ObjectIdentifier>>,
@@ -92,6 +94,35 @@ pub(super) struct Exts {
 }
 
 impl Exts {
+    /// The AuthorityKeyIdentifier's keyIdentifier (path building needs no more).
+    pub(super) fn aki_key_id(&self) -> Option<&[u8]> {
+        self.aki_decoded
+            .as_ref()?
+            .key_identifier
+            .as_ref()
+            .map(|k| k.as_bytes())
+    }
+
+    /// The AuthorityKeyIdentifier, its names written out once.
+    pub(super) fn aki(&self) -> Option<&AuthorityKeyId> {
+        self.aki
+            .get_or_init(|| {
+                self.aki_decoded.as_ref().map(|aki| AuthorityKeyId {
+                    key_id: aki.key_identifier.as_ref().map(|k| k.as_bytes().to_vec()),
+                    issuer: aki
+                        .authority_cert_issuer
+                        .as_deref()
+                        .map(directory_names)
+                        .unwrap_or_default(),
+                    serial: aki
+                        .authority_cert_serial_number
+                        .as_ref()
+                        .map(|s| strip_zeros(s.as_bytes()).to_vec()),
+                })
+            })
+            .as_ref()
+    }
+
     pub(super) fn read(&mut self, ext: &x509_cert::ext::Extension) -> Result<(), Error> {
         let value = ext.extn_value.as_bytes();
         let bad =
@@ -102,18 +133,7 @@ impl Exts {
                 self.ski = Some(ski.0.as_bytes().to_vec());
             }
             o if o == rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER => {
-                let aki = AuthorityKeyIdentifier::from_der(value).map_err(bad)?;
-                self.aki = Some(AuthorityKeyId {
-                    key_id: aki.key_identifier.map(|k| k.as_bytes().to_vec()),
-                    issuer: aki
-                        .authority_cert_issuer
-                        .as_deref()
-                        .map(directory_names)
-                        .unwrap_or_default(),
-                    serial: aki
-                        .authority_cert_serial_number
-                        .map(|s| strip_zeros(s.as_bytes()).to_vec()),
-                });
+                self.aki_decoded = Some(AuthorityKeyIdentifier::from_der(value).map_err(bad)?);
             }
             o if o == rfc5280::ID_CE_KEY_USAGE => {
                 let ku = X509KeyUsage::from_der(value).map_err(bad)?;

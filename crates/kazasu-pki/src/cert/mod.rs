@@ -48,6 +48,8 @@ struct Inner {
     x509: x509_cert::Certificate,
     subject: OnceLock<String>,
     issuer: OnceLock<String>,
+    /// SHA-256 of `der`, computed on first use (the path cache's key).
+    sha256: OnceLock<[u8; 32]>,
     serial: Vec<u8>,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
@@ -72,7 +74,7 @@ impl fmt::Debug for Certificate {
 
 impl PartialEq for Certificate {
     fn eq(&self, other: &Self) -> bool {
-        self.0.der == other.0.der
+        Arc::ptr_eq(&self.0, &other.0) || self.0.der == other.0.der
     }
 }
 impl Eq for Certificate {}
@@ -135,6 +137,7 @@ impl Certificate {
             signature,
             subject: OnceLock::new(),
             issuer: OnceLock::new(),
+            sha256: OnceLock::new(),
             serial: strip_zeros(tbs_cert.serial_number().as_bytes()).to_vec(),
             not_before: unix(validity.not_before)?,
             not_after: unix(validity.not_after)?,
@@ -289,7 +292,12 @@ impl Certificate {
 
     /// The AuthorityKeyIdentifier extension.
     pub fn authority_key_id(&self) -> Option<&AuthorityKeyId> {
-        self.0.ext.aki.as_ref()
+        self.0.ext.aki()
+    }
+
+    /// The AuthorityKeyIdentifier's keyIdentifier, without writing out the rest.
+    pub(crate) fn authority_key_id_key_id(&self) -> Option<&[u8]> {
+        self.0.ext.aki_key_id()
     }
 
     /// The KeyUsage extension.
@@ -358,7 +366,7 @@ impl Certificate {
     /// [`crate::ValidatedPath::leaf_id`] or [`Certificate::id_issued_by`] then). See
     /// [`CertificateId`] for the definition.
     pub fn id(&self) -> Option<CertificateId> {
-        let key_id = self.authority_key_id()?.key_id.as_deref()?;
+        let key_id = self.authority_key_id_key_id()?;
         CertificateId::new(key_id, self.serial()).ok()
     }
 
@@ -425,7 +433,20 @@ impl Certificate {
 
     /// SHA-256 of the DER.
     pub fn fingerprint_sha256(&self) -> Vec<u8> {
-        Hash::Sha256.digest(&self.0.der)
+        self.sha256().to_vec()
+    }
+
+    /// Records the SHA-256 of the DER computed elsewhere (from these very bytes).
+    pub(crate) fn remember_sha256(&self, sha256: [u8; 32]) {
+        let _ = self.0.sha256.set(sha256);
+    }
+
+    /// SHA-256 of the DER, computed once.
+    pub(crate) fn sha256(&self) -> &[u8; 32] {
+        self.0.sha256.get_or_init(|| {
+            use sha2::Digest;
+            sha2::Sha256::digest(&self.0.der).into()
+        })
     }
 
     /// Verifies a PKCS#1 v1.5 signature over `message` with this certificate's key. This checks the
