@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use kazasu_card::cvc::{CaKey, CardKey, CvcTrust, KeyId};
-use kazasu_pki::{Certificate, Crl, CrlSet, TrustStore, VerifierOptions};
+use kazasu_pki::{Certificate, Crl, CrlSet, TrustStore};
 use kazasu_virtual_card::pki::{
     CrlSpec, CvcHierarchy, Generation, HolderCredentials, IssueSpec, Persona, Purpose,
     RevokedEntry, TestPki, fixture_key,
@@ -101,11 +101,7 @@ impl Sandbox {
         }
         Ok(Self {
             pki,
-            setup: VerificationSetup {
-                trust,
-                revocation: Arc::new(crls),
-                options: VerifierOptions::default(),
-            },
+            setup: VerificationSetup::new(trust, crls),
             at,
             card_links: Arc::new(MemoryCardLinks::new()),
         })

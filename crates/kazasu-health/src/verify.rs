@@ -41,6 +41,9 @@ pub struct VerificationSetup {
     pub revocation: Arc<dyn RevocationSource>,
     /// Policy (strict by default: revocation required, no SHA-1, RSA ≥ 2048).
     pub options: VerifierOptions,
+    /// One verifier with a validated-path cache, shared by every service built from this setup
+    /// ([`VerificationSetup::with_path_cache`]); `None`: each service gets its own, uncached.
+    shared: Option<Verifier>,
 }
 
 impl std::fmt::Debug for VerificationSetup {
@@ -68,6 +71,7 @@ impl VerificationSetup {
             trust,
             revocation,
             options: VerifierOptions::default(),
+            shared: None,
         }
     }
 
@@ -82,17 +86,36 @@ impl VerificationSetup {
         ))
     }
 
-    /// With policy `options`.
+    /// With policy `options` (a path cache set before starts empty again).
     pub fn with_options(mut self, options: VerifierOptions) -> Self {
         self.options = options;
+        self.shared = None;
         self
     }
 
-    /// The verifier for ordinary checks at the request time.
-    pub fn verifier(&self) -> Verifier {
+    /// Every service built from this setup verifies through one verifier whose validated-path
+    /// cache holds `capacity` cards ([`Verifier::with_path_cache`]): a card seen before costs one
+    /// RSA verification (its signature), as long as the revocation source tracks its changes
+    /// (a [`kazasu_pki::CrlSet`] does) and the time is inside the cached validity. A server
+    /// wants this; `0` turns it off.
+    pub fn with_path_cache(mut self, capacity: usize) -> Self {
+        self.shared = (capacity > 0).then(|| self.uncached().with_path_cache(capacity));
+        self
+    }
+
+    fn uncached(&self) -> Verifier {
         Verifier::new(self.trust.clone())
             .with_shared_revocation(Arc::clone(&self.revocation))
             .with_options(self.options.clone())
+    }
+
+    /// The verifier for ordinary checks at the request time (sharing the path cache, when the
+    /// setup has one).
+    pub fn verifier(&self) -> Verifier {
+        match &self.shared {
+            Some(v) => v.clone(),
+            None => self.uncached(),
+        }
     }
 }
 

@@ -601,11 +601,8 @@ fn setup_with_auth_crls(sandbox: &Sandbox, crls: &[CrlSpec]) -> VerificationSetu
             .unwrap();
         set.add(Crl::from_der(&der).unwrap());
     }
-    VerificationSetup {
-        trust: sandbox.setup.trust.clone(),
-        revocation: Arc::new(set),
-        options: sandbox.setup.options.clone(),
-    }
+    VerificationSetup::new(sandbox.setup.trust.clone(), set)
+        .with_options(sandbox.setup.options.clone())
 }
 
 #[test]

@@ -105,7 +105,7 @@ fn trust_material(config: &Config) -> Result<(VerificationSetup, Vec<Vec<u8>>), 
                 .map_err(|e| ServeError::file(&config.resolve(path), e))?,
         );
     }
-    let setup = VerificationSetup::new(trust, crls);
+    let setup = VerificationSetup::new(trust, crls).with_path_cache(config.trust.path_cache);
     Ok((setup, anchors))
 }
 

@@ -123,6 +123,14 @@ pub struct TrustSection {
     /// `serial@issuer-key-id` in hex) telling which certificates one card carries.
     #[serde(default)]
     pub card_links: Option<PathBuf>,
+    /// Cards whose validated path is remembered (one RSA verification for a card seen before;
+    /// invalidated when the CRLs change); 0 turns the cache off.
+    #[serde(default = "default_path_cache")]
+    pub path_cache: usize,
+}
+
+fn default_path_cache() -> usize {
+    100_000
 }
 
 /// `[service]`.
