@@ -9,10 +9,13 @@ use r2d2_postgres::PostgresConnectionManager;
 use crate::error::{Failure, PgError, PgFailure, Txn, retryable};
 
 /// The migrations, in order; `schema_version` records which ran.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_initial.sql")),
+    (2, include_str!("../migrations/0002_lookup_indexes.sql")),
+];
 
 /// How many migrations this version knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The advisory lock key migrations hold ("kazasu" in ASCII), so instances starting together
 /// migrate one after the other.

@@ -124,6 +124,21 @@ impl RenewalStore for PgStore {
         legacy: &LegacyCertificateId,
         id: &CertificateId,
     ) -> Result<usize, StoreError> {
+        // Almost every presentation finds nothing to adopt: ask first, read-only, so the common
+        // case costs one statement instead of a serializable transaction of four updates.
+        let found = self.db.run::<bool, StoreError>(Isolation::ReadCommitted, |tx| {
+            let r = tx.query_one(
+                "SELECT EXISTS (SELECT 1 FROM certificate_links WHERE issuer = $1 AND serial = $2)
+                     OR EXISTS (SELECT 1 FROM patient_cards WHERE issuer = $1 AND serial = $2)
+                     OR EXISTS (SELECT 1 FROM renewals WHERE new_issuer = $1 AND new_serial = $2)
+                     OR EXISTS (SELECT 1 FROM renewals WHERE old_issuer = $1 AND old_serial = $2)",
+                &[&legacy.issuer, &legacy.serial],
+            )?;
+            Ok(r.try_get::<_, bool>(0)?)
+        })?;
+        if !found {
+            return Ok(0);
+        }
         // As SQLite's UPDATE OR IGNORE: a row whose new key is taken already stays as it is.
         self.db.run(Isolation::Serializable, |tx| {
             let p: [&(dyn postgres::types::ToSql + Sync); 4] = [
