@@ -126,16 +126,18 @@ impl RenewalStore for PgStore {
     ) -> Result<usize, StoreError> {
         // Almost every presentation finds nothing to adopt: ask first, read-only, so the common
         // case costs one statement instead of a serializable transaction of four updates.
-        let found = self.db.run::<bool, StoreError>(Isolation::ReadCommitted, |tx| {
-            let r = tx.query_one(
+        let found = self
+            .db
+            .run::<bool, StoreError>(Isolation::ReadCommitted, |tx| {
+                let r = tx.query_one(
                 "SELECT EXISTS (SELECT 1 FROM certificate_links WHERE issuer = $1 AND serial = $2)
                      OR EXISTS (SELECT 1 FROM patient_cards WHERE issuer = $1 AND serial = $2)
                      OR EXISTS (SELECT 1 FROM renewals WHERE new_issuer = $1 AND new_serial = $2)
                      OR EXISTS (SELECT 1 FROM renewals WHERE old_issuer = $1 AND old_serial = $2)",
                 &[&legacy.issuer, &legacy.serial],
             )?;
-            Ok(r.try_get::<_, bool>(0)?)
-        })?;
+                Ok(r.try_get::<_, bool>(0)?)
+            })?;
         if !found {
             return Ok(0);
         }

@@ -61,15 +61,21 @@ impl Running {
 }
 
 /// Opens the stores, builds the services and starts listening (inside a tokio runtime).
+///
+/// The stores are opened on a blocking thread: a PostgreSQL client owns a small runtime of its
+/// own, which must never be created or dropped on an async thread. For the same reason, drop the
+/// last [`Running::app`] reference outside the runtime ([`run`] does).
 pub async fn start(config: &Config) -> Result<Running, ServeError> {
-    let stores = {
+    let app = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || Stores::open(&config))
-            .await
-            .map_err(|e| ServeError::Service(e.to_string()))??
+        tokio::task::spawn_blocking(move || {
+            let stores = Stores::open(&config)?;
+            let metrics = Metrics::new(&config.server.instance);
+            App::new(&config, stores, metrics).map(Arc::new)
+        })
+        .await
+        .map_err(|e| ServeError::Service(e.to_string()))??
     };
-    let metrics = Metrics::new(&config.server.instance);
-    let app = Arc::new(App::new(config, stores, metrics)?);
     start_with(config, app).await
 }
 
@@ -211,16 +217,23 @@ pub fn run(config: &Config) -> Result<(), ServeError> {
         runtime.max_blocking_threads(config.server.blocking_threads);
     }
     let runtime = runtime.build()?;
-    runtime.block_on(async {
+    let app = runtime.block_on(async {
         let running = start(config).await?;
+        let app = running.app.clone();
         let handle = running.shutdown_handle();
         tokio::spawn(async move {
             wait_for_signal().await;
             handle.trigger();
         });
         running.wait().await;
-        Ok(())
-    })
+        Ok::<_, ServeError>(app)
+    })?;
+    // Tasks still holding the services go with the runtime; the stores (and a PostgreSQL
+    // client's own runtime) are dropped here, on this plain thread.
+    drop(runtime);
+    drop(app);
+    tracing::info!(target: "kazasu_serve", "exited");
+    Ok(())
 }
 
 async fn wait_for_signal() {
