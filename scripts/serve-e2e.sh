@@ -20,7 +20,13 @@ step() { printf '\n--- %s\n' "$*"; }
 die() { echo "serve-e2e: $*" >&2; exit 1; }
 
 step "building kazasu (release, AWS-LC verification: the backend a server should use)"
-cargo build --release --locked -q -p kazasu-cli --features aws-lc
+if pkg-config --exists libpcsclite 2>/dev/null; then
+    # Every feature, as `cargo bench --workspace --all-features` (the test command's earlier stage)
+    # builds the libraries: their release artifacts are reused, only the binary is new.
+    cargo build --release --workspace --all-features --locked -q --bin kazasu
+else
+    cargo build --release --locked -q -p kazasu-cli --features aws-lc
+fi
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 K="$TARGET_DIR/release/kazasu"
 
