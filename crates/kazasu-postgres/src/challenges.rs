@@ -91,7 +91,10 @@ impl ChallengeStore for PgChallengeStore {
             CHECK_EVERY
         };
         let exact = self.full.load(Ordering::Relaxed)
-            || self.since_check.fetch_add(1, Ordering::Relaxed) % every == 0;
+            || self
+                .since_check
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(every);
         let expires = unix_ns(at + self.lifetime);
         if !exact {
             self.db.run(Isolation::ReadCommitted, |tx| {
