@@ -115,6 +115,13 @@ echo "answered: 413 for a 100 kB body, 404 with x-request-id, 400 for an unknown
 step "SQLite: one instance under load"
 "$K" bench-serve --dir "$D" --target "127.0.0.1:$API_a" --requests "$REQUESTS" --label sqlite-1
 
+step "SQLite: SIGHUP reads the CRLs again"
+kill -HUP "$PID_a"
+for _ in $(seq 100); do grep -q '"CRLs reloaded"' "$WORK/log-a" && break; sleep 0.1; done
+grep -q '"CRLs reloaded"' "$WORK/log-a" || die "SIGHUP did not reload the CRLs"
+curl -sS "http://127.0.0.1:$ADMIN_a/health" | grep -q '"status":"ok"' || die "health after the reload"
+echo "CRLs reloaded on SIGHUP; still healthy"
+
 step "SQLite: the checks (one instance as both ends)"
 "$K" serve-check challenge-once --dir "$D" --target "127.0.0.1:$API_a" --target "127.0.0.1:$API_a" --rounds 5
 "$K" serve-check queue-numbers --dir "$D" --target "127.0.0.1:$API_a"

@@ -594,11 +594,88 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
+async fn reload_crls(State(app): State<Arc<App>>) -> Reply {
+    match tokio::task::spawn_blocking(move || app.reload_crls()).await {
+        Ok(Ok(n)) => ok(json!({"crls": n})),
+        Ok(Err(e)) => refuse(StatusCode::UNPROCESSABLE_ENTITY, "crl_reload_failed", e),
+        Err(_) => unavailable(),
+    }
+}
+
 /// The admin router: `GET /health` (200, or 503 while draining or when the database does not
-/// answer) and `GET /metrics` (Prometheus).
+/// answer), `GET /metrics` (Prometheus) and `POST /crls/reload` (read the configured CRL files
+/// again, as SIGHUP does).
 pub fn admin_router(app: Arc<App>) -> Router {
     Router::new()
         .route("/health", axum::routing::get(health))
         .route("/metrics", axum::routing::get(metrics))
+        .route("/crls/reload", post(reload_crls))
         .with_state(app)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn status(r: &Result<impl Sized, Reply>) -> Option<StatusCode> {
+        r.as_ref().err().map(|e| e.0)
+    }
+
+    proptest! {
+        // Whatever a client sends, the body decoders answer a value or a 400, never a panic.
+        #[test]
+        fn any_body_decodes_or_is_a_bad_request(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let body = Bytes::from(body);
+            let bound = parse::<WireBound>(&body).and_then(|b| b.bound());
+            prop_assert!(matches!(status(&bound), None | Some(StatusCode::BAD_REQUEST)));
+            for r in [
+                parse::<EnrolBody>(&body).map(|_| ()),
+                parse::<LinkBody>(&body).map(|_| ()),
+                parse::<PatientBody>(&body).map(|_| ()),
+                parse::<ConsentBody>(&body).map(|_| ()),
+                parse::<CheckBody>(&body).map(|_| ()),
+                parse::<LoginEnrolBody>(&body).map(|_| ()),
+            ] {
+                prop_assert!(matches!(status(&r), None | Some(StatusCode::BAD_REQUEST)));
+            }
+        }
+
+        // Well-formed JSON with arbitrary hex: the certificate is judged by the DER parser, and
+        // anything it refuses is a 400 naming the field.
+        #[test]
+        fn hex_fields_reach_the_certificate_parser(
+            cert in proptest::collection::vec(any::<u8>(), 0..200),
+            message in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let body = Bytes::from(
+                json!({
+                    "certificate": hex::encode(&cert),
+                    "message": hex::encode(&message),
+                    "signature": "00",
+                })
+                .to_string(),
+            );
+            match parse::<WireBound>(&body).and_then(|b| b.bound()) {
+                Ok(b) => prop_assert_eq!(b.message, message),
+                Err(Reply(code, v)) => {
+                    prop_assert_eq!(code, StatusCode::BAD_REQUEST);
+                    prop_assert!(v["error"].as_str().unwrap_or("").starts_with("certificate"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_hex_are_bad_requests() {
+        let with_facility = Bytes::from_static(
+            br#"{"patient":"p","class":"medication","purpose":"TREAT","facility":"9999999999"}"#,
+        );
+        assert_eq!(
+            status(&parse::<CheckBody>(&with_facility)),
+            Some(StatusCode::BAD_REQUEST)
+        );
+        let bad_hex = Bytes::from_static(br#"{"certificate":"zz","message":"","signature":""}"#);
+        assert_eq!(status(&parse::<WireBound>(&bad_hex)), Some(StatusCode::BAD_REQUEST));
+    }
 }

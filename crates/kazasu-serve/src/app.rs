@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use kazasu_auth::{LoginService, RelyingParty};
@@ -10,7 +11,7 @@ use kazasu_consent::{ConsentLedger, EvidenceVerifier, LedgerStore, NetworkKey};
 use kazasu_health::{
     CheckinService, EligibilityService, FacilityCode, MemoryCardLinks, VerificationSetup,
 };
-use kazasu_pki::{Certificate, CertificateId, CrlSet, TrustStore};
+use kazasu_pki::{Certificate, CertificateId, CrlSet, SharedCrlSet, TrustStore};
 use rsa::pkcs8::DecodePrivateKey;
 
 use crate::ServeError;
@@ -41,6 +42,8 @@ pub struct App {
     desks: RwLock<HashMap<FacilityCode, Arc<CheckinService<Health>>>>,
     draining: AtomicBool,
     members: std::collections::HashSet<String>,
+    crls: Arc<SharedCrlSet>,
+    crl_paths: Vec<PathBuf>,
     challenge_lifetime_secs: i64,
     request_timeout: std::time::Duration,
     body_limit: usize,
@@ -81,8 +84,26 @@ fn card_links(text: &str) -> Result<Vec<(CertificateId, CertificateId)>, String>
     Ok(links)
 }
 
-/// The trust anchors and CRLs `config` names, as a verification set-up (and the anchors' DER).
-fn trust_material(config: &Config) -> Result<(VerificationSetup, Vec<Vec<u8>>), ServeError> {
+/// Reads and parses every CRL `paths` names: all of them, or an error naming the file.
+fn read_crls(paths: &[PathBuf]) -> Result<CrlSet, ServeError> {
+    let mut crls = CrlSet::new();
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| ServeError::file(path, e))?;
+        crls.add(kazasu_pki::Crl::from_der(&bytes).map_err(|e| ServeError::file(path, e))?);
+    }
+    Ok(crls)
+}
+
+/// What the services verify with: the trust anchors (and their DER, for the consent evidence
+/// verifier) and the CRLs, shared so they can be replaced while requests run.
+struct TrustMaterial {
+    setup: VerificationSetup,
+    anchors: Vec<Vec<u8>>,
+    crls: Arc<SharedCrlSet>,
+    crl_paths: Vec<PathBuf>,
+}
+
+fn trust_material(config: &Config) -> Result<TrustMaterial, ServeError> {
     let mut anchors = Vec::new();
     let mut trust = TrustStore::new();
     for path in &config.trust.anchors {
@@ -97,28 +118,33 @@ fn trust_material(config: &Config) -> Result<(VerificationSetup, Vec<Vec<u8>>), 
     if trust.is_empty() {
         return Err(ServeError::Config("[trust] anchors: none given".into()));
     }
-    let mut crls = CrlSet::new();
-    for path in &config.trust.crls {
-        let bytes = read(config, path)?;
-        crls.add(
-            kazasu_pki::Crl::from_der(&bytes)
-                .map_err(|e| ServeError::file(&config.resolve(path), e))?,
-        );
-    }
-    let setup = VerificationSetup::new(trust, crls).with_path_cache(config.trust.path_cache);
-    Ok((setup, anchors))
+    let crl_paths: Vec<PathBuf> = config.trust.crls.iter().map(|p| config.resolve(p)).collect();
+    let crls = Arc::new(SharedCrlSet::new(read_crls(&crl_paths)?));
+    let setup = VerificationSetup::with_shared_revocation(trust, crls.clone())
+        .with_path_cache(config.trust.path_cache);
+    Ok(TrustMaterial {
+        setup,
+        anchors,
+        crls,
+        crl_paths,
+    })
 }
 
 /// The verification set-up (trust anchors and CRLs) `config` names.
 pub fn verification_setup(config: &Config) -> Result<VerificationSetup, ServeError> {
-    Ok(trust_material(config)?.0)
+    Ok(trust_material(config)?.setup)
 }
 
 impl App {
     /// Builds the services over `stores` as `config` says.
     pub fn new(config: &Config, stores: Stores, metrics: Metrics) -> Result<Self, ServeError> {
         let svc = |e: &dyn std::fmt::Display| ServeError::Service(e.to_string());
-        let (setup, anchors) = trust_material(config)?;
+        let TrustMaterial {
+            setup,
+            anchors,
+            crls,
+            crl_paths,
+        } = trust_material(config)?;
         let links = Arc::new(MemoryCardLinks::new());
         let auth_links = Arc::new(kazasu_auth::MemoryCardLinks::new());
         if let Some(path) = &config.trust.card_links {
@@ -169,6 +195,8 @@ impl App {
             desks: RwLock::new(HashMap::new()),
             draining: AtomicBool::new(false),
             members: config.consent.members.iter().cloned().collect(),
+            crls,
+            crl_paths,
             challenge_lifetime_secs: config.service.challenge_lifetime_secs,
             request_timeout: std::time::Duration::from_millis(config.server.request_timeout_ms),
             body_limit: config.server.request_body_limit,
@@ -210,6 +238,17 @@ impl App {
         self.draining.store(true, Ordering::SeqCst);
     }
 
+    /// Reads the CRL files of the configuration again and puts them in force for every service at
+    /// once (all files or none: a file that does not parse leaves the CRLs in force as they were).
+    /// Cached validated paths made before are not used again. Returns how many CRLs are in force.
+    pub fn reload_crls(&self) -> Result<usize, ServeError> {
+        let crls = read_crls(&self.crl_paths)?;
+        let n = crls.len();
+        self.crls.replace(crls);
+        tracing::info!(target: "kazasu_serve", crls = n, "CRLs reloaded");
+        Ok(n)
+    }
+
     /// Whether `facility` is a member of the consent network.
     pub fn is_member(&self, facility: &FacilityCode) -> bool {
         self.members.contains(facility.as_str())
@@ -239,11 +278,36 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::card_links;
+    use kazasu_pki::CertificateId;
+    use proptest::prelude::*;
 
     #[test]
     fn card_link_lines_are_checked() {
         assert!(card_links("# nothing\n\n").unwrap_or_default().is_empty());
         assert!(card_links("just-one-field").is_err());
         assert!(card_links("zz\tyy").is_err());
+    }
+
+    fn id() -> impl Strategy<Value = CertificateId> {
+        (
+            proptest::collection::vec(any::<u8>(), 1..21),
+            proptest::collection::vec(any::<u8>(), 1..17),
+        )
+            .prop_filter_map("a valid id", |(key, serial)| {
+                CertificateId::new(&key, &serial).ok()
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_links_or_an_error(text in ".{0,300}") {
+            let _ = card_links(&text);
+        }
+
+        #[test]
+        fn written_links_read_back(links in proptest::collection::vec((id(), id()), 0..8)) {
+            let text: String = links.iter().map(|(s, a)| format!("{s}\t{a}\n")).collect();
+            prop_assert_eq!(card_links(&text).map_err(|e| e.to_string())?, links);
+        }
     }
 }

@@ -225,6 +225,7 @@ pub fn run(config: &Config) -> Result<(), ServeError> {
             wait_for_signal().await;
             handle.trigger();
         });
+        reload_on_hangup(running.app.clone());
         running.wait().await;
         Ok::<_, ServeError>(app)
     })?;
@@ -234,6 +235,27 @@ pub fn run(config: &Config) -> Result<(), ServeError> {
     drop(app);
     tracing::info!(target: "kazasu_serve", "exited");
     Ok(())
+}
+
+/// SIGHUP reads the CRL files again (a new CRL from J-LIS put in place by the operator).
+fn reload_on_hangup(app: Arc<App>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut hup) = signal(SignalKind::hangup()) {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    let app = app.clone();
+                    let outcome = tokio::task::spawn_blocking(move || app.reload_crls()).await;
+                    if let Ok(Err(e)) = outcome {
+                        tracing::warn!(target: "kazasu_serve", error = %e, "CRL reload refused; the CRLs in force stay");
+                    }
+                }
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 async fn wait_for_signal() {

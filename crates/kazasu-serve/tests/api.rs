@@ -436,3 +436,55 @@ fn login_after_enrolment() {
     assert_eq!(status, 403);
     s.stop();
 }
+
+#[test]
+fn a_new_crl_revokes_a_cached_card_at_once() {
+    use kazasu_virtual_card::pki::{CrlSpec, Generation, Purpose, RevokedEntry, TestPki};
+    let s = Server::new();
+    let client = s.client();
+    let (card, other) = (s.card(1), s.card(2));
+    // Twice: the second answer comes through the validated-path cache.
+    for _ in 0..2 {
+        let body = s.bound(&card, AssertionPurpose::Confirm);
+        let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+        assert_eq!(v["ProcessingResultStatus"], "1", "{v}");
+    }
+    // J-LIS publishes a CRL listing the card; the operator puts it in place and reloads.
+    let pki = TestPki::new(0).unwrap();
+    let cert = kazasu_pki::Certificate::from_der(&card.auth_certificate).unwrap();
+    let serial = hex::decode(cert.serial_hex()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let spec = CrlSpec::valid_at(now).revoke(RevokedEntry::from_bytes(
+        &serial,
+        now - time::Duration::hours(2),
+    ));
+    let der = pki
+        .crl(Purpose::Authentication, Generation::G2023, &spec)
+        .unwrap();
+    std::fs::write(s.dir.join("crl/auth-2023.der"), der).unwrap();
+    let reload = |s: &Server| {
+        ureq::post(format!("http://{}/crls/reload", s.admin))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_empty()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(reload(&s), 200);
+    let body = s.bound(&card, AssertionPurpose::Confirm);
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultStatus"], "2", "a cached card revoked by the new CRL: {v}");
+    assert_eq!(v["ProcessingResultCode"], "K1002");
+    // A file that does not parse is refused; the CRLs in force stay in force.
+    std::fs::write(s.dir.join("crl/auth-2023.der"), b"not a CRL").unwrap();
+    assert_eq!(reload(&s), 422);
+    let body = s.bound(&other, AssertionPurpose::Confirm);
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultStatus"], "1", "{v}");
+    let body = s.bound(&card, AssertionPurpose::Confirm);
+    let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
+    assert_eq!(v["ProcessingResultCode"], "K1002", "{v}");
+    s.stop();
+}
