@@ -676,6 +676,9 @@ mod tests {
             Some(StatusCode::BAD_REQUEST)
         );
         let bad_hex = Bytes::from_static(br#"{"certificate":"zz","message":"","signature":""}"#);
-        assert_eq!(status(&parse::<WireBound>(&bad_hex)), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            status(&parse::<WireBound>(&bad_hex)),
+            Some(StatusCode::BAD_REQUEST)
+        );
     }
 }

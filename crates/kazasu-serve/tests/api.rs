@@ -475,7 +475,10 @@ fn a_new_crl_revokes_a_cached_card_at_once() {
     assert_eq!(reload(&s), 200);
     let body = s.bound(&card, AssertionPurpose::Confirm);
     let (_, v) = post(&client, s.api, "/v1/eligibility/confirmations", &body).unwrap();
-    assert_eq!(v["ProcessingResultStatus"], "2", "a cached card revoked by the new CRL: {v}");
+    assert_eq!(
+        v["ProcessingResultStatus"], "2",
+        "a cached card revoked by the new CRL: {v}"
+    );
     assert_eq!(v["ProcessingResultCode"], "K1002");
     // A file that does not parse is refused; the CRLs in force stay in force.
     std::fs::write(s.dir.join("crl/auth-2023.der"), b"not a CRL").unwrap();
