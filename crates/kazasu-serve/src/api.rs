@@ -543,6 +543,26 @@ async fn tag_refusals(request: Request, next: Next) -> Response {
     }
 }
 
+/// A declared length over the limit is refused before the body is touched: with
+/// `Expect: 100-continue` the client then never sends it. (A body without a declared length, or
+/// lying about it, is still cut at the limit while it is read.)
+async fn refuse_oversized(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.body_limit() as u64) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("bodies are limited to {} bytes", app.body_limit()),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 async fn not_found() -> Reply {
     refuse(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
@@ -562,6 +582,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/login/enrolments", post(login_enrol))
         .route("/v1/login", post(login))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            refuse_oversized,
+        ))
         .layer(axum::middleware::from_fn(tag_refusals))
         .layer(axum::middleware::from_fn_with_state(app.clone(), around))
         .layer(DefaultBodyLimit::max(limit))
