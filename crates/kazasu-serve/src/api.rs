@@ -157,6 +157,11 @@ impl WireBound {
     }
 }
 
+/// [`blocking`] for work that refuses with `Err(reply)`.
+async fn answer<F: FnOnce() -> Result<Reply, Reply> + Send + 'static>(work: F) -> Reply {
+    blocking(move || work().unwrap_or_else(|refusal| refusal)).await
+}
+
 /// Runs library work (signature verification, database calls) off the async threads.
 async fn blocking<F: FnOnce() -> Reply + Send + 'static>(work: F) -> Reply {
     match tokio::task::spawn_blocking(work).await {
@@ -194,21 +199,18 @@ struct EnrolBody {
 }
 
 async fn enrol(State(app): State<Arc<App>>, body: Bytes) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: EnrolBody = parse(&body)?;
-            let agency = kazasu_health::AgencyCode::new(&b.agency).map_err(bad)?;
-            let proof = CardHolderProof::new(
-                b.authentication.assertion()?,
-                certificate(&b.signature_certificate, "signature_certificate")?,
-                b.signature.0,
-            );
-            match app.eligibility.enrol(&agency, &proof, now()) {
-                Ok(id) => Ok(ok(json!({"certificate": id.to_string()}))),
-                Err(e) => Err(health_refusal(&e)),
-            }
-        };
-        run().unwrap_or_else(|r| r)
+    answer(move || {
+        let b: EnrolBody = parse(&body)?;
+        let agency = kazasu_health::AgencyCode::new(&b.agency).map_err(bad)?;
+        let proof = CardHolderProof::new(
+            b.authentication.assertion()?,
+            certificate(&b.signature_certificate, "signature_certificate")?,
+            b.signature.0,
+        );
+        match app.eligibility.enrol(&agency, &proof, now()) {
+            Ok(id) => Ok(ok(json!({"certificate": id.to_string()}))),
+            Err(e) => Err(health_refusal(&e)),
+        }
     })
     .await
 }
@@ -247,27 +249,24 @@ async fn put_patient(
     Path(card): Path<String>,
     body: Bytes,
 ) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: PatientBody = parse(&body)?;
-            let card = PatientCardNumber::new(&card).map_err(bad)?;
-            let birth = time::Date::parse(
-                &b.birth_date,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|e| bad(format!("birth_date: {e}")))?;
-            let sex = match b.sex.as_str() {
-                "1" | "male" => InsuranceSex::Male,
-                "2" | "female" => InsuranceSex::Female,
-                _ => return Err(bad("sex: 1 (male) or 2 (female) expected")),
-            };
-            app.stores
-                .health
-                .put_patient(&facility.0, &card, &PatientRecord::new(b.name, birth, sex))
-                .map_err(|e| health_refusal(&HealthError::Store(e)))?;
-            Ok(ok(json!({})))
+    answer(move || {
+        let b: PatientBody = parse(&body)?;
+        let card = PatientCardNumber::new(&card).map_err(bad)?;
+        let birth = time::Date::parse(
+            &b.birth_date,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|e| bad(format!("birth_date: {e}")))?;
+        let sex = match b.sex.as_str() {
+            "1" | "male" => InsuranceSex::Male,
+            "2" | "female" => InsuranceSex::Female,
+            _ => return Err(bad("sex: 1 (male) or 2 (female) expected")),
         };
-        run().unwrap_or_else(|r| r)
+        app.stores
+            .health
+            .put_patient(&facility.0, &card, &PatientRecord::new(b.name, birth, sex))
+            .map_err(|e| health_refusal(&HealthError::Store(e)))?;
+        Ok(ok(json!({})))
     })
     .await
 }
@@ -286,25 +285,19 @@ async fn link(
     Extension(facility): Extension<Facility>,
     body: Bytes,
 ) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: LinkBody = parse(&body)?;
-            let card = PatientCardNumber::new(&b.patient_card).map_err(bad)?;
-            let assertion = b.authentication.assertion()?;
-            let approval = LinkApproval::IdentityMatch {
-                signature_certificate: certificate(
-                    &b.signature_certificate,
-                    "signature_certificate",
-                )?,
-                signature: b.signature.0,
-            };
-            let desk = app.desk(&facility.0).map_err(|_| unavailable())?;
-            match desk.link(&assertion, &card, &approval, now()) {
-                Ok(id) => Ok(ok(json!({"certificate": id.to_string()}))),
-                Err(e) => Err(health_refusal(&e)),
-            }
+    answer(move || {
+        let b: LinkBody = parse(&body)?;
+        let card = PatientCardNumber::new(&b.patient_card).map_err(bad)?;
+        let assertion = b.authentication.assertion()?;
+        let approval = LinkApproval::IdentityMatch {
+            signature_certificate: certificate(&b.signature_certificate, "signature_certificate")?,
+            signature: b.signature.0,
         };
-        run().unwrap_or_else(|r| r)
+        let desk = app.desk(&facility.0).map_err(|_| unavailable())?;
+        match desk.link(&assertion, &card, &approval, now()) {
+            Ok(id) => Ok(ok(json!({"certificate": id.to_string()}))),
+            Err(e) => Err(health_refusal(&e)),
+        }
     })
     .await
 }
@@ -314,16 +307,13 @@ async fn check_in(
     Extension(facility): Extension<Facility>,
     body: Bytes,
 ) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let bound = parse::<WireBound>(&body)?.bound()?;
-            let desk = app.desk(&facility.0).map_err(|_| unavailable())?;
-            match desk.check_in_bound(&bound, now()) {
-                Ok(receipt) => Ok(ok(json!(receipt))),
-                Err(e) => Err(health_refusal(&e)),
-            }
-        };
-        run().unwrap_or_else(|r| r)
+    answer(move || {
+        let bound = parse::<WireBound>(&body)?.bound()?;
+        let desk = app.desk(&facility.0).map_err(|_| unavailable())?;
+        match desk.check_in_bound(&bound, now()) {
+            Ok(receipt) => Ok(ok(json!(receipt))),
+            Err(e) => Err(health_refusal(&e)),
+        }
     })
     .await
 }
@@ -340,22 +330,19 @@ async fn record_consent(
     Extension(facility): Extension<Facility>,
     body: Bytes,
 ) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: ConsentBody = parse(&body)?;
-            if !app.is_member(&facility.0) {
-                return Err(refuse(
-                    StatusCode::FORBIDDEN,
-                    "not_a_member",
-                    "this facility is not a member of the network",
-                ));
-            }
-            match app.consent.record(&b.document.0, b.evidence, now()) {
-                Ok(seq) => Ok(ok(json!({"seq": seq}))),
-                Err(e) => Err(consent_refusal(&e)),
-            }
-        };
-        run().unwrap_or_else(|r| r)
+    answer(move || {
+        let b: ConsentBody = parse(&body)?;
+        if !app.is_member(&facility.0) {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "not_a_member",
+                "this facility is not a member of the network",
+            ));
+        }
+        match app.consent.record(&b.document.0, b.evidence, now()) {
+            Ok(seq) => Ok(ok(json!({"seq": seq}))),
+            Err(e) => Err(consent_refusal(&e)),
+        }
     })
     .await
 }
@@ -375,24 +362,21 @@ async fn check_consent(
     Extension(facility): Extension<Facility>,
     body: Bytes,
 ) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: CheckBody = parse(&body)?;
-            // The actor is the connection's facility: a facility asks only for itself.
-            let facility = facility.0.to_string();
-            let actor = match b.clinician {
-                Some(hpki) => Actor::Clinician { hpki, facility },
-                None => Actor::Facility { facility },
-            };
-            match app
-                .consent
-                .check(&b.patient, &actor, &b.class, &b.purpose, now())
-            {
-                Ok(decision) => Ok(ok(json!(decision))),
-                Err(e) => Err(consent_refusal(&e)),
-            }
+    answer(move || {
+        let b: CheckBody = parse(&body)?;
+        // The actor is the connection's facility: a facility asks only for itself.
+        let facility = facility.0.to_string();
+        let actor = match b.clinician {
+            Some(hpki) => Actor::Clinician { hpki, facility },
+            None => Actor::Facility { facility },
         };
-        run().unwrap_or_else(|r| r)
+        match app
+            .consent
+            .check(&b.patient, &actor, &b.class, &b.purpose, now())
+        {
+            Ok(decision) => Ok(ok(json!(decision))),
+            Err(e) => Err(consent_refusal(&e)),
+        }
     })
     .await
 }
@@ -406,40 +390,31 @@ struct LoginEnrolBody {
 }
 
 async fn login_enrol(State(app): State<Arc<App>>, body: Bytes) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let b: LoginEnrolBody = parse(&body)?;
-            let enrolment = Enrolment {
-                authentication: b.authentication.bound()?,
-                signature_certificate: certificate(
-                    &b.signature_certificate,
-                    "signature_certificate",
-                )?,
-                signature: b.signature.0,
-            };
-            match app.login.enrol(&enrolment, now()) {
-                Ok(p) => Ok(ok(json!({"account": p.account.to_string()}))),
-                Err(e) => Err(auth_refusal(&e)),
-            }
+    answer(move || {
+        let b: LoginEnrolBody = parse(&body)?;
+        let enrolment = Enrolment {
+            authentication: b.authentication.bound()?,
+            signature_certificate: certificate(&b.signature_certificate, "signature_certificate")?,
+            signature: b.signature.0,
         };
-        run().unwrap_or_else(|r| r)
+        match app.login.enrol(&enrolment, now()) {
+            Ok(p) => Ok(ok(json!({"account": p.account.to_string()}))),
+            Err(e) => Err(auth_refusal(&e)),
+        }
     })
     .await
 }
 
 async fn login(State(app): State<Arc<App>>, body: Bytes) -> Reply {
-    blocking(move || {
-        let run = || -> Result<Reply, Reply> {
-            let bound = parse::<WireBound>(&body)?.bound()?;
-            match app.login.login(&Presented::Bound(bound), now()) {
-                Ok(p) => Ok(ok(json!({
-                    "account": p.account.to_string(),
-                    "certificate": p.certificate.to_string(),
-                }))),
-                Err(e) => Err(auth_refusal(&e)),
-            }
-        };
-        run().unwrap_or_else(|r| r)
+    answer(move || {
+        let bound = parse::<WireBound>(&body)?.bound()?;
+        match app.login.login(&Presented::Bound(bound), now()) {
+            Ok(p) => Ok(ok(json!({
+                "account": p.account.to_string(),
+                "certificate": p.certificate.to_string(),
+            }))),
+            Err(e) => Err(auth_refusal(&e)),
+        }
     })
     .await
 }
