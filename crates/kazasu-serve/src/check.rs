@@ -36,20 +36,7 @@ struct Ctx {
 
 fn ctx(dir: &Path) -> Result<Ctx, CheckError> {
     let config = Config::load(&dir.join("serve.toml")).map_err(|e| e.to_string())?;
-    let cards_dir = dir.join("cards");
-    let mut names: Vec<_> = std::fs::read_dir(&cards_dir)
-        .map_err(|e| format!("{}: {e}", cards_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    names.sort();
-    let cards = names
-        .iter()
-        .map(|p| {
-            std::fs::read(p)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<PoolCard>(&b).map_err(|e| e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let cards = crate::load::cards(dir).map_err(|e| e.to_string())?;
     Ok(Ctx {
         cards,
         rp_id: config.service.relying_party.clone(),

@@ -130,7 +130,8 @@ fn read(path: &Path) -> Result<Vec<u8>, ServeError> {
     std::fs::read(path).map_err(|e| ServeError::file(path, e))
 }
 
-fn cards(dir: &Path) -> Result<Vec<PoolCard>, ServeError> {
+/// The sandbox's pool cards (`cards/*.json`), in file-name order.
+pub(crate) fn cards(dir: &Path) -> Result<Vec<PoolCard>, ServeError> {
     let cards_dir = dir.join("cards");
     let mut names: Vec<PathBuf> = std::fs::read_dir(&cards_dir)
         .map_err(|e| ServeError::file(&cards_dir, e))?
